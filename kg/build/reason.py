@@ -15,15 +15,15 @@ import owlrl
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.namespaces import STANDARD_PREFIXES
-
 # Namespaces whose own terms we never want statements *about* in the inferred graph
 # (owlrl asserts e.g. "rdf:type a rdf:Property" for every built-in term it touches).
-W3C_NAMESPACES = tuple(
-    ns
-    for name, ns in STANDARD_PREFIXES.items()
-    if name not in {"wd", "ons", "schema"}
-) + ("http://www.w3.org/", "http://purl.org/dc/", "http://purl.org/linked-data/")
+W3C_NAMESPACES = (
+    "http://www.w3.org/",
+    "http://purl.org/dc/",
+    "http://purl.org/linked-data/",
+    "http://xmlns.com/foaf/",
+    "http://rdfs.org/ns/void#",
+)
 ERROR_NS = "http://www.daml.org/2002/03/agents/agent-ont#"
 
 
@@ -53,17 +53,22 @@ def _drop_reason(s: Node, p: Node, o: Node) -> str | None:
         s == o
     ):
         return "reflexive class/property axiom"
-    if isinstance(o, URIRef) and p == RDF.type and str(o).startswith(W3C_NAMESPACES) and (
-        o
-        in (
-            OWL.Class,
-            RDFS.Class,
-            RDF.Property,
-            OWL.ObjectProperty,
-            OWL.DatatypeProperty,
-            OWL.AnnotationProperty,
-            RDFS.Datatype,
-            RDFS.Literal,
+    if (
+        isinstance(o, URIRef)
+        and p == RDF.type
+        and str(o).startswith(W3C_NAMESPACES)
+        and (
+            o
+            in (
+                OWL.Class,
+                RDFS.Class,
+                RDF.Property,
+                OWL.ObjectProperty,
+                OWL.DatatypeProperty,
+                OWL.AnnotationProperty,
+                RDFS.Datatype,
+                RDFS.Literal,
+            )
         )
     ):
         return "schema typing boilerplate"

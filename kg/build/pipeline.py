@@ -1,0 +1,183 @@
+"""``kg build``: encode → provenance → reason → validate → write, each stage timed.
+
+Reads the sources (``ontology/``, ``data/``); writes one release folder under
+``out/releases/`` and then swaps the ``out/current`` symlink to it, so a reader never sees a
+half-written dataset. Skips the work when no input changed since the current release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import Dataset, Graph, URIRef
+
+from kg.build import dumps
+from kg.build.encode import encode
+from kg.build.errors import BuildError
+from kg.build.provenance import annotations
+from kg.build.reason import infer
+from kg.build.validate import validate
+from kg.config import DATA_DIR, ONTOLOGY_DIR, ROOT, Settings
+from kg.namespaces import Base
+
+# Extra asserted graphs produced from external sources: (graph name, builder).
+ExtraGraph = Callable[[Base], Graph]
+EXTRA_GRAPHS: list[tuple[str, ExtraGraph]] = []
+
+
+@dataclass
+class BuildReport:
+    """What a build did: per-stage seconds, triple counts and where it wrote."""
+
+    release: Path | None = None
+    skipped: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+def input_hash(settings: Settings) -> str:
+    """A digest of everything the dataset is built from (sources, build code, base IRI)."""
+    digest = hashlib.sha256(settings.base_iri.encode())
+    roots = [ONTOLOGY_DIR, DATA_DIR, ROOT / "kg" / "build", ROOT / "kg" / "report.py"]
+    for root in roots:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if "__pycache__" in path.parts:
+                continue
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@contextmanager
+def _stage(report: BuildReport, name: str, log: Callable[[str], None]) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    report.seconds[name] = round(time.perf_counter() - start, 3)
+    log(f"[{name}] {report.seconds[name]:.2f} s")
+
+
+def build(
+    settings: Settings, *, force: bool = False, log: Callable[[str], None] = print
+) -> BuildReport:
+    """Build the dataset into a new release and make it current."""
+    report = BuildReport()
+    base = Base(settings.base_iri)
+    out = settings.output_dir
+    digest = input_hash(settings)
+    current = out / "current"
+    stats_file = current / "stats.json"
+    if not force and stats_file.exists():
+        if json.loads(stats_file.read_text()).get("input_hash") == digest:
+            log(f"up to date: {current.resolve()} (use --force to rebuild)")
+            report.skipped, report.release = True, current.resolve()
+            return report
+
+    total = time.perf_counter()
+    graphs = assemble(base, report, log)
+    with _stage(report, "write", log):
+        release = _write_release(out, graphs, base, digest, report)
+    report.seconds["total"] = round(time.perf_counter() - total, 3)
+    report.release = release
+    _finish_stats(release, report)
+    log(
+        f"built {release} in {report.seconds['total']:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in report.counts.items())
+    )
+    return report
+
+
+def assemble(
+    base: Base, report: BuildReport, log: Callable[[str], None] = print
+) -> dict[str, Graph]:
+    """Run encode → provenance → reason → validate and return the named graphs by role."""
+    with _stage(report, "encode", log):
+        sources = encode(base)
+        extras = {name: builder(base) for name, builder in EXTRA_GRAPHS}
+    with _stage(report, "provenance", log):
+        notes = annotations(sources.asserted, base, sources.origin)
+    with _stage(report, "reason", log):
+        premises = sources.ontology + sources.asserted
+        for graph in extras.values():
+            premises += graph
+        inference = infer(premises)
+        report.dropped = dict(inference.dropped)
+    with _stage(report, "validate", log):
+        validate(
+            sources.ontology, premises + inference.inferred, inference.errors, base, sources.origin
+        )
+    return {
+        "ontology": sources.ontology,
+        "asserted": sources.asserted,
+        "annotations": notes,
+        **extras,
+        "inferred": inference.inferred,
+    }
+
+
+def _write_release(
+    out: Path, graphs: dict[str, Graph], base: Base, digest: str, report: BuildReport
+) -> Path:
+    releases = out / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    final = releases / f"{stamp}-{digest[:8]}"
+    tmp = releases / f".tmp-{final.name}"
+    try:
+        dataset = Dataset()
+        for prefix, ns in base.prefixes().items():
+            dataset.bind(prefix, ns)
+        for name, graph in graphs.items():
+            named = dataset.graph(URIRef(base.GRAPH[name]))
+            for triple in graph:
+                named.add(triple)
+            report.counts[name] = len(graph)
+        dumps.write_all(tmp, dataset, graphs, base)
+        (tmp / "stats.json").write_text(
+            json.dumps(
+                {
+                    "input_hash": digest,
+                    "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "base_iri": base.iri,
+                    "graphs": {str(base.GRAPH[n]): c for n, c in report.counts.items()},
+                    "triples": report.counts,
+                    "dropped_inferences": report.dropped,
+                    "facts": dumps.fact_counts(dataset, base),
+                },
+                indent=2,
+            )
+        )
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    link = out / f".current-{os.getpid()}.tmp"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(Path("releases") / final.name)
+    os.replace(link, out / "current")
+    for old in sorted(p for p in releases.iterdir() if not p.name.startswith("."))[:-2]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _finish_stats(release: Path, report: BuildReport) -> None:
+    stats_file = release / "stats.json"
+    stats = json.loads(stats_file.read_text())
+    stats["seconds"] = report.seconds
+    tmp = stats_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stats, indent=2))
+    os.replace(tmp, stats_file)
+
+
+__all__ = ["EXTRA_GRAPHS", "BuildError", "BuildReport", "assemble", "build", "input_hash"]

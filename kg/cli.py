@@ -1,0 +1,113 @@
+"""The ``kg`` command line: a thin layer over the library (build, validate, query, serve).
+
+Every failure is reported as ``error: <reason>`` on standard error with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kg.build.errors import BuildError
+from kg.config import load_settings
+from kg.store.base import StoreError
+
+
+def _build(args: argparse.Namespace) -> int:
+    from kg.build.pipeline import build
+
+    build(load_settings(), force=args.force)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from kg.build.pipeline import BuildReport, assemble
+    from kg.namespaces import Base
+
+    graphs = assemble(Base(load_settings().base_iri), BuildReport())
+    print(f"valid: {sum(len(g) for g in graphs.values()):,} triples in {len(graphs)} graphs")
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    from kg.store import open_store
+
+    store = open_store(load_settings())
+    try:
+        if args.format in ("csv", "json", "tsv"):
+            raw = store.query_raw(args.sparql, args.format)
+            if raw.kind == "graph":
+                raw = store.query_raw(args.sparql, "turtle")
+            sys.stdout.write(raw.body.decode("utf-8"))
+            return 0
+        result = store.query(args.sparql)
+    finally:
+        store.close()
+    if result.kind == "ask":
+        print("true" if result.boolean else "false")
+    elif result.kind == "graph":
+        assert result.graph is not None
+        sys.stdout.write(result.graph.serialize(format="turtle"))
+    else:
+        print(
+            format_table(
+                result.variables,
+                [[str(r.get(v, "")) for v in result.variables] for r in result.rows],
+            )
+        )
+    return 0
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table with aligned columns."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from kg.serve import serve
+
+    serve(load_settings(), host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``kg`` command."""
+    p = argparse.ArgumentParser(prog="kg", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="encode, reason, validate and write the dataset")
+    b.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    b.set_defaults(func=_build)
+    v = sub.add_parser("validate", help="check the sources without writing anything")
+    v.set_defaults(func=_validate)
+    q = sub.add_parser("query", help="run a SPARQL query over the built dataset")
+    q.add_argument("sparql")
+    q.add_argument("--format", choices=["table", "csv", "json", "tsv"], default="table")
+    q.set_defaults(func=_query)
+    s = sub.add_parser("serve", help="serve the browser and SPARQL endpoint")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=5000)
+    s.add_argument("--workers", type=int, default=2)
+    s.set_defaults(func=_serve)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kg`` console script."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (BuildError, StoreError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

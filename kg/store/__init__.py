@@ -1,0 +1,24 @@
+"""Stage 4 of the pipeline: query the built dataset through one small interface.
+
+:func:`open_store` picks the backend named by the ``store`` setting: ``embedded`` (the
+default, an in-memory Oxigraph copy of ``out/current/dataset.nq``) or ``remote`` (any
+SPARQL 1.1 server, through SPARQLWrapper).
+"""
+
+from __future__ import annotations
+
+from kg.config import Settings
+from kg.store.base import GraphStore
+
+
+def open_store(settings: Settings) -> GraphStore:
+    """The store the settings ask for."""
+    if settings.store == "embedded":
+        from kg.store.embedded import EmbeddedStore
+
+        return EmbeddedStore(settings.dataset_dir / "dataset.nq")
+    if settings.store == "remote":
+        from kg.store.remote import RemoteStore  # type: ignore[import-not-found]
+
+        return RemoteStore(settings)
+    raise ValueError(f"unknown store backend {settings.store!r} (use 'embedded' or 'remote')")
