@@ -7,7 +7,7 @@ subject came from, so later stages can name the file in their errors. Writes not
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,11 +74,13 @@ def _merge(target: Graph, files: Iterable[Path], base: Base, origin: dict[URIRef
         target += graph
 
 
-def encode(base: Base) -> Sources:
-    """Load every source into the ontology and asserted graphs."""
+def encode(base: Base, data_paths: Sequence[Path] | None = None) -> Sources:
+    """Load every source into the ontology and asserted graphs (``data_paths`` replaces the
+    instance-data files, for tests and checks of a single file)."""
     sources = Sources(Graph(), Graph())
+    data = list(data_paths) if data_paths is not None else data_files()
     _merge(sources.ontology, ontology_files(), base, sources.origin)
-    _merge(sources.asserted, data_files(), base, sources.origin)
+    _merge(sources.asserted, data, base, sources.origin)
     structure = report_graph(parse_report(), base)
     for s in set(structure.subjects()):
         if isinstance(s, URIRef):
@@ -89,5 +91,5 @@ def encode(base: Base) -> Sources:
     for prefix, ns in base.prefixes().items():
         sources.asserted.bind(prefix, ns, replace=True)
         sources.ontology.bind(prefix, ns, replace=True)
-    sources.files = [*ontology_files(), *data_files()]
+    sources.files = [*ontology_files(), *data]
     return sources

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,11 +98,15 @@ def build(
 
 
 def assemble(
-    base: Base, report: BuildReport, log: Callable[[str], None] = print
+    base: Base,
+    report: BuildReport,
+    log: Callable[[str], None] = print,
+    data_paths: Sequence[Path] | None = None,
 ) -> dict[str, Graph]:
-    """Run encode → provenance → reason → validate and return the named graphs by role."""
+    """Run encode → provenance → reason → validate and return the named graphs by role
+    (``data_paths`` replaces the instance-data files, for tests)."""
     with _stage(report, "encode", log):
-        sources = encode(base)
+        sources = encode(base, data_paths)
         extras = {name: builder(base) for name, builder in EXTRA_GRAPHS}
     with _stage(report, "provenance", log):
         notes = annotations(sources.asserted, base, sources.origin)
