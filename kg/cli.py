@@ -31,9 +31,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
+    from kg.namespaces import Base
     from kg.store import open_store
 
-    store = open_store(load_settings())
+    settings = load_settings()
+    store = open_store(settings)
+    prologue = "".join(
+        f"PREFIX {p}: <{ns}>\n" for p, ns in Base(settings.base_iri).prefixes().items()
+    )
+    args.sparql = prologue + args.sparql
     try:
         if args.format in ("csv", "json", "tsv"):
             raw = store.query_raw(args.sparql, args.format)
