@@ -55,9 +55,13 @@ class Base:
             "hmic": str(self.HMIC),
             "id": str(self.ID),
             "report": str(self.REPORT),
+            **{scheme: f"{self.iri}def/{scheme}/" for scheme in CODE_LISTS},
+            "period": f"{self.iri}id/period/",
             **STANDARD_PREFIXES,
         }
 
+
+CODE_LISTS = ("grade", "question", "topic", "offence", "indicator", "unit", "method", "status")
 
 STANDARD_PREFIXES: dict[str, str] = {
     "rdf": str(RDF),

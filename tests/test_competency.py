@@ -16,23 +16,7 @@ from kg.namespaces import AUTHORED
 
 CQ_DIR = Path(__file__).resolve().parent / "competency"
 CQ_FILES = sorted(CQ_DIR.glob("*.rq"))
-PREFIXES = {
-    **AUTHORED.prefixes(),
-    **{
-        scheme: f"{AUTHORED.iri}def/{scheme}/"
-        for scheme in (
-            "grade",
-            "question",
-            "topic",
-            "offence",
-            "indicator",
-            "unit",
-            "method",
-            "status",
-        )
-    },
-    "period": f"{AUTHORED.iri}id/period/",
-}
+PREFIXES = AUTHORED.prefixes()
 
 
 def parse_cq(path: Path) -> tuple[str, str, list[list[str]]]:
