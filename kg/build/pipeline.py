@@ -23,6 +23,8 @@ from rdflib import Dataset, Graph, URIRef
 from kg.build import dumps
 from kg.build.encode import encode
 from kg.build.errors import BuildError
+from kg.build.external import links_graph, peel_graph
+from kg.build.metadata import describe
 from kg.build.provenance import annotations
 from kg.build.reason import infer
 from kg.build.validate import validate
@@ -31,7 +33,7 @@ from kg.namespaces import Base
 
 # Extra asserted graphs produced from external sources: (graph name, builder).
 ExtraGraph = Callable[[Base], Graph]
-EXTRA_GRAPHS: list[tuple[str, ExtraGraph]] = []
+EXTRA_GRAPHS: list[tuple[str, ExtraGraph]] = [("links", links_graph), ("peel2014", peel_graph)]
 
 
 @dataclass
@@ -85,6 +87,7 @@ def build(
 
     total = time.perf_counter()
     graphs = assemble(base, report, log)
+    graphs["metadata"] = describe(base, graphs)
     with _stage(report, "write", log):
         release = _write_release(out, graphs, base, digest, report)
     report.seconds["total"] = round(time.perf_counter() - total, 3)
