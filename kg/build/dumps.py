@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef
+import pyoxigraph as ox
+from rdflib import RDF, Graph
+from rdflib.namespace import QB
 
 from kg.namespaces import Base
+from kg.store.embedded import to_oxigraph
 
 FACT_KINDS = {
     "judgments": "Judgment",
@@ -28,31 +31,37 @@ FACT_KINDS = {
 }
 
 
-def write_all(folder: Path, dataset: Dataset, graphs: dict[str, Graph], base: Base) -> None:
-    """Write every dump of ``dataset`` into ``folder`` (created)."""
+def _quads(graphs: dict[str, Graph], base: Base) -> list[ox.Quad]:
+    return [
+        ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(base.GRAPH[name])))
+        for name, graph in graphs.items()
+        for s, p, o in graph
+    ]
+
+
+def write_all(folder: Path, graphs: dict[str, Graph], base: Base) -> None:
+    """Write every dump of the named ``graphs`` into ``folder`` (created), with Oxigraph's
+    serialisers (an order of magnitude faster than rdflib's for TriG and JSON-LD)."""
     (folder / "dumps").mkdir(parents=True)
-    dataset.serialize(folder / "dataset.nq", format="nquads", encoding="utf-8")
-    dataset.serialize(folder / "dataset.trig", format="trig", encoding="utf-8")
-    dataset.serialize(folder / "dataset.jsonld", format="json-ld", encoding="utf-8")
-    for name, graph in graphs.items():
-        for prefix, ns in base.prefixes().items():
-            graph.bind(prefix, ns, replace=True)
-        graph.serialize(folder / "dumps" / f"{name}.ttl", format="turtle", encoding="utf-8")
-        graph.serialize(folder / "dumps" / f"{name}.nt", format="nt", encoding="utf-8")
+    prefixes = base.prefixes()
+    quads = _quads(graphs, base)
+    ox.serialize(quads, str(folder / "dataset.nq"), ox.RdfFormat.N_QUADS)
+    ox.serialize(quads, str(folder / "dataset.trig"), ox.RdfFormat.TRIG, prefixes=prefixes)
+    ox.serialize(quads, str(folder / "dataset.jsonld"), ox.RdfFormat.JSON_LD)
+    for name in graphs:
+        triples = [q.triple for q in quads if q.graph_name.value == str(base.GRAPH[name])]
+        target = folder / "dumps" / name
+        ox.serialize(triples, f"{target}.ttl", ox.RdfFormat.TURTLE, prefixes=prefixes)
+        ox.serialize(triples, f"{target}.nt", ox.RdfFormat.N_TRIPLES)
 
 
-def fact_counts(dataset: Dataset, base: Base) -> dict[str, int]:
-    """How many facts of each kind the dataset holds (inferred types included)."""
+def fact_counts(graphs: dict[str, Graph], base: Base) -> dict[str, int]:
+    """How many facts of each kind the named graphs hold (inferred types included)."""
     counts: dict[str, int] = {}
     for name, local in FACT_KINDS.items():
-        cls = (
-            "http://purl.org/linked-data/cube#Observation"
-            if local is None
-            else str(base.HMIC[local])
-        )
-        rows = dataset.query(
-            "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?cls } }",
-            initBindings={"cls": URIRef(cls)},
-        )
-        counts[name] = int(next(iter(rows))[0])  # type: ignore[index]
+        cls = QB.Observation if local is None else base.HMIC[local]
+        members: set[object] = set()
+        for graph in graphs.values():
+            members.update(graph.subjects(RDF.type, cls))
+        counts[name] = len(members)
     return counts

@@ -82,8 +82,14 @@ def links_graph(base: Base) -> Graph:
         g.add((place, SKOS.exactMatch, ONS[gss]))
         if qid:
             g.add((place, SKOS.exactMatch, WD[qid]))
-    g.add((base.ID["place/hinckley"], hmic.withinArea, ONS["E07000132"]))
-    g.add((ONS["E07000132"], RDFS.label, Literal("Hinckley and Bosworth", lang="en")))
+    district = base.ID["place/hinckley-and-bosworth"]
+    g.add((district, RDF.type, hmic.LocalAuthorityArea))
+    g.add((district, RDFS.label, Literal("Hinckley and Bosworth", lang="en")))
+    g.add((district, hmic.gssCode, Literal("E07000132")))
+    g.add((district, SKOS.exactMatch, ONS["E07000132"]))
+    g.add((district, hmic.withinArea, base.ID["place/leicestershire"]))
+    g.add((district, PROV.wasDerivedFrom, _source(base, "external-identifiers")))
+    g.add((base.ID["place/hinckley"], hmic.withinArea, district))
     g.add((base.REPORT_IRI, DCTERMS.identifier, Literal("ISBN 978-1-78246-635-2")))
     g.add(
         (

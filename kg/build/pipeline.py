@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Graph
 
 from kg.build import dumps
 from kg.build.encode import encode
@@ -141,15 +141,8 @@ def _write_release(
     final = releases / f"{stamp}-{digest[:8]}"
     tmp = releases / f".tmp-{final.name}"
     try:
-        dataset = Dataset()
-        for prefix, ns in base.prefixes().items():
-            dataset.bind(prefix, ns)
-        for name, graph in graphs.items():
-            named = dataset.graph(URIRef(base.GRAPH[name]))
-            for triple in graph:
-                named.add(triple)
-            report.counts[name] = len(graph)
-        dumps.write_all(tmp, dataset, graphs, base)
+        report.counts = {name: len(graph) for name, graph in graphs.items()}
+        dumps.write_all(tmp, graphs, base)
         (tmp / "stats.json").write_text(
             json.dumps(
                 {
@@ -159,7 +152,7 @@ def _write_release(
                     "graphs": {str(base.GRAPH[n]): c for n, c in report.counts.items()},
                     "triples": report.counts,
                     "dropped_inferences": report.dropped,
-                    "facts": dumps.fact_counts(dataset, base),
+                    "facts": dumps.fact_counts(graphs, base),
                 },
                 indent=2,
             )
