@@ -12,6 +12,7 @@ from rdflib import OWL, Dataset, Literal, URIRef
 from kg.build import pipeline
 from kg.build.errors import BuildError
 from kg.build.pipeline import BuildReport, assemble, build
+from kg.config import DATA_DIR
 from kg.namespaces import AUTHORED
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "build"
@@ -26,9 +27,9 @@ def fixture_file(tmp_path: Path, name: str) -> Path:
 
 
 def check(tmp_path: Path, name: str) -> dict:
-    return assemble(
-        AUTHORED, BuildReport(), log=lambda _m: None, data_paths=[fixture_file(tmp_path, name)]
-    )
+    """Build from the real places (which the external links refer to) and one fixture file."""
+    paths = [DATA_DIR / "report" / "places.ttl", fixture_file(tmp_path, name)]
+    return assemble(AUTHORED, BuildReport(), log=lambda _m: None, data_paths=paths)
 
 
 def test_valid_fixture_builds(tmp_path):

@@ -112,7 +112,7 @@ def assemble(
         sources = encode(base, data_paths)
         extras = {name: builder(base) for name, builder in EXTRA_GRAPHS}
     with _stage(report, "provenance", log):
-        notes = annotations(sources.asserted, base, sources.origin)
+        notes = annotations(sources.ontology + sources.asserted, base, sources.origin)
     with _stage(report, "reason", log):
         premises = sources.ontology + sources.asserted
         for graph in extras.values():
