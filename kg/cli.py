@@ -108,8 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (BuildError, StoreError, ValueError, OSError) as exc:
+    except BuildError as exc:  # a summary line, then one line per problem
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (StoreError, ValueError, OSError) as exc:
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
