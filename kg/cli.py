@@ -36,8 +36,9 @@ def _query(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     store = open_store(settings)
+    # On the query's first line, so that the parser's line numbers stay the user's.
     prologue = "".join(
-        f"PREFIX {p}: <{ns}>\n" for p, ns in Base(settings.base_iri).prefixes().items()
+        f"PREFIX {p}: <{ns}> " for p, ns in Base(settings.base_iri).prefixes().items()
     )
     args.sparql = prologue + args.sparql
     try:
