@@ -212,11 +212,17 @@ def parse_report(path: Path = SOURCE_TEXT) -> Report:
             continue
         passage = Passage(kind, text, section, len(_numbered(report)) + 1)
         report.passages.append(passage)
-        if kind == "paragraph" and len(text) > 60 and not text.endswith(TERMINAL):
+        if kind == "paragraph" and len(text) > 60 and not _ends_sentence(text):
             pending_merge = passage
         else:
             pending_merge = None
     return report
+
+
+def _ends_sentence(text: str) -> bool:
+    """Does the text end a sentence? A closing web address counts as an end."""
+    last = text.rsplit(" ", 1)[-1]
+    return text.endswith(TERMINAL) or "/" in last or last.startswith("www.")
 
 
 def _numbered(report: Report) -> list[Passage]:

@@ -45,9 +45,10 @@ def test_sections_follow_the_report_outline(report):
         ("paragraph/5", "front-matter", "front-matter", "ISBN: 978-1-78246-635-2"),
         ("paragraph/19", "grade", "summary/reducing-crime", "Good"),
         ("paragraph/46", "table-row", "reducing-crime/crime", "Crime excluding fraud 59.0 60.7"),
-        ("paragraph/87", "grade", "reducing-crime/summary", "Good"),
-        ("paragraph/106", "grade", "investigating-offending/summary", "Good"),
-        ("paragraph/119", "grade", "tackling-asb/summary", "Good"),
+        ("paragraph/54", "paragraph", "reducing-crime/crime", "Leicestershire's detection rate"),
+        ("paragraph/88", "grade", "reducing-crime/summary", "Good"),
+        ("paragraph/107", "grade", "investigating-offending/summary", "Good"),
+        ("paragraph/120", "grade", "tackling-asb/summary", "Good"),
         (
             "footnote/4",
             "footnote",
