@@ -82,13 +82,17 @@ def links_graph(base: Base) -> Graph:
         g.add((place, SKOS.exactMatch, ONS[gss]))
         if qid:
             g.add((place, SKOS.exactMatch, WD[qid]))
+    identifiers = _source(base, "external-identifiers")
+    g.add((identifiers, RDF.type, PROV.Entity))
+    g.add((identifiers, RDFS.label, Literal("Verified external identifiers", lang="en")))
+    g.add((identifiers, DCTERMS.source, Literal("data/external/SOURCES.md")))
     district = base.ID["place/hinckley-and-bosworth"]
     g.add((district, RDF.type, hmic.LocalAuthorityArea))
     g.add((district, RDFS.label, Literal("Hinckley and Bosworth", lang="en")))
     g.add((district, hmic.gssCode, Literal("E07000132")))
     g.add((district, SKOS.exactMatch, ONS["E07000132"]))
     g.add((district, hmic.withinArea, base.ID["place/leicestershire"]))
-    g.add((district, PROV.wasDerivedFrom, _source(base, "external-identifiers")))
+    g.add((district, PROV.wasDerivedFrom, identifiers))
     g.add((base.ID["place/hinckley"], hmic.withinArea, district))
     g.add((base.REPORT_IRI, DCTERMS.identifier, Literal("ISBN 978-1-78246-635-2")))
     g.add(
