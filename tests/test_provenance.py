@@ -57,3 +57,14 @@ def test_each_kind_of_fact_cites_the_report(store):
             {"cls": URIRef(AUTHORED.HMIC[cls]), "g": URIRef(AUTHORED.GRAPH["asserted"])},
         ).rows
         assert missing == [], f"{cls} without provenance: {missing[:5]}"
+
+
+def test_every_passage_outside_the_contents_page_is_cited(store):
+    rows = store.query(
+        PREFIXES
+        + """SELECT ?p WHERE { ?p a hmic:Passage .
+               FILTER NOT EXISTS { ?p <http://purl.org/dc/terms/isPartOf> ?s
+                                   FILTER(STRENDS(STR(?s), "/section/contents")) }
+               FILTER NOT EXISTS { ?fact hmic:statedIn ?p } }"""
+    ).rows
+    assert rows == []
