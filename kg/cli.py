@@ -83,6 +83,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(args: argparse.Namespace) -> int:
+    from kg.load import load
+
+    load(
+        load_settings(),
+        args.endpoint,
+        args.graph_store,
+        nquads=args.nquads,
+        default_graph=not args.no_default_graph,
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the ``kg`` command."""
     p = argparse.ArgumentParser(prog="kg", description=__doc__)
@@ -101,6 +114,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=5000)
     s.add_argument("--workers", type=int, default=2)
     s.set_defaults(func=_serve)
+    ld = sub.add_parser("load", help="upload the built dataset to a SPARQL 1.1 server")
+    ld.add_argument("--endpoint", required=True, help="the server's SPARQL query endpoint")
+    ld.add_argument("--graph-store", help="its Graph Store Protocol endpoint (if not derivable)")
+    ld.add_argument("--nquads", action="store_true", help="POST one N-Quads file (Oxigraph)")
+    ld.add_argument(
+        "--no-default-graph", action="store_true", help="do not write the merge as default graph"
+    )
+    ld.set_defaults(func=_load)
     return p
 
 

@@ -7,5 +7,7 @@ from flask import Blueprint
 
 def all_blueprints() -> list[Blueprint]:
     """Every blueprint of the app (imported lazily so a feature's import cost stays its own)."""
-    blueprints: list[Blueprint] = []
+    from web.browser import browser_blueprints
+
+    blueprints: list[Blueprint] = [*browser_blueprints()]
     return blueprints

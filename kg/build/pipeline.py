@@ -119,6 +119,10 @@ def assemble(
             premises += graph
         inference = infer(premises)
         report.dropped = dict(inference.dropped)
+        log(
+            f"  kept {len(inference.inferred):,} inferred triples; dropped "
+            + ", ".join(f"{n:,} ({why})" for why, n in inference.dropped.most_common())
+        )
     with _stage(report, "validate", log):
         validate(
             sources.ontology, premises + inference.inferred, inference.errors, base, sources.origin
