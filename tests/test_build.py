@@ -133,3 +133,14 @@ def test_stats_record_counts_and_stage_times(settings):
     assert set(stats["seconds"]) >= {"encode", "provenance", "reason", "validate", "write"}
     for dump in ("asserted.ttl", "inferred.nt", "ontology.ttl"):
         assert (settings.dataset_dir / "dumps" / dump).stat().st_size > 0
+
+
+def test_another_base_iri_rebases_every_identifier(tmp_path):
+    from kg.namespaces import Base
+
+    base = Base("https://example.org/elsewhere/")
+    paths = [DATA_DIR / "report" / "places.ttl", fixture_file(tmp_path, "valid.ttl")]
+    graphs = assemble(base, BuildReport(), log=lambda _m: None, data_paths=paths)
+    terms = {t for g in graphs.values() for triple in g for t in triple if isinstance(t, URIRef)}
+    assert not [t for t in terms if str(t).startswith(AUTHORED.iri)]
+    assert URIRef("https://example.org/elsewhere/id/force/leicestershire") in terms
