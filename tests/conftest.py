@@ -98,6 +98,8 @@ class OxigraphServer:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
 
 
 @pytest.fixture(scope="session")
