@@ -202,3 +202,20 @@ def test_one_values_block_per_group_that_uses_the_value():
     query = "SELECT ?s ?o WHERE { { ?s ?p ?o } UNION { ?o ?p ?x } OPTIONAL { ?o ?q ?s } }"
     out = inject(query, {"s": A})
     assert out.count(bindings.values_block({"s": A})) == 3  # outermost, first branch, OPTIONAL
+
+
+def test_service_targets_are_resolved():
+    query = (
+        "PREFIX ex: <http://a.example/> BASE <http://b.example/x/>\n"
+        "SELECT * { SERVICE ex:sp\\/arql { ?s ?p ?o } SERVICE SILENT <q> { }\n"
+        "# SERVICE <http://commented.example/> { }\n"
+        "SERVICE ?e { } SERVICE unknown:q { } SERVICE <http://c.example/sparql> { }\n"
+        "FILTER (?o != 'SERVICE <http://string.example/>') }"
+    )
+    assert bindings.service_targets(query) == [
+        "http://a.example/sp/arql",
+        "http://b.example/x/q",
+        None,
+        None,
+        "http://c.example/sparql",
+    ]

@@ -4,10 +4,12 @@ Jena Fuseki, GraphDB, Virtuoso…), spoken to through SPARQLWrapper.
 Reads the settings ``remote-query-endpoint`` and ``remote-timeout``; sends read-only queries
 (GET, or a form POST when the text is long) and parses the answers into the interface's
 results. Bound values become a ``VALUES`` block written by :mod:`kg.store.bindings`. The
-server must answer queries without ``GRAPH`` from the union of its named graphs, as the
-embedded store does (``oxigraph serve --union-default-graph``; Fuseki
-``tdb2:unionDefaultGraph true``; see docs/joining.md). Failures map to the interface's
-errors: unreachable → :class:`StoreUnavailable`, too slow → :class:`QueryTimeout`, a 400 →
+server must answer queries without ``GRAPH`` from the merge of its named graphs, as the
+embedded store does: ``kg load`` writes that merge as the server's default graph and checks
+it (see docs/joining.md for Oxigraph, Fuseki, GraphDB and Virtuoso). ``SERVICE`` clauses to
+endpoints outside the ``service-allowlist`` setting are refused before anything is sent, as
+the server would call them itself. Failures map to the interface's errors: unreachable →
+:class:`StoreUnavailable`, too slow → :class:`QueryTimeout`, a 400 →
 :class:`QuerySyntaxError` carrying the server's own message.
 """
 
@@ -57,6 +59,7 @@ class RemoteStore:
         self.endpoint = settings.remote_query_endpoint
         self.timeout = settings.remote_timeout
         self.result_limit = settings.result_limit
+        self.allowlist = frozenset(settings.service_allowlist)
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -124,6 +127,7 @@ class RemoteStore:
         named_graphs: Sequence[str] | None,
         timeout: float | None,
     ) -> tuple[bytes, str]:
+        self._check_services(sparql)
         wrapper = SPARQLWrapper(self.endpoint, agent=AGENT)
         # Set the text and form directly: SPARQLWrapper's own guess would route anything it
         # takes for an update to the update endpoint, and warn on what it cannot classify.
@@ -159,6 +163,13 @@ class RemoteStore:
             raise StoreUnavailable(
                 f"the SPARQL server at {self.endpoint} failed ({exc.__class__.__name__})"
             ) from None
+
+    def _check_services(self, sparql: str) -> None:
+        """The server would call any SERVICE endpoint itself: refuse those not allowlisted."""
+        for target in binder.service_targets(sparql):
+            if target is None or target not in self.allowlist:
+                shown = f"<{target}>" if target else "a variable endpoint"
+                raise QueryRefused(f"SERVICE to {shown} is not allowed (setting service-allowlist)")
 
     def _timeout(self) -> QueryTimeout:
         return QueryTimeout(f"the SPARQL server at {self.endpoint} did not answer in time")
