@@ -1,0 +1,100 @@
+"""Benchmark: server time of a resource page on the embedded store.
+
+Builds the app over the embedded store of the current build (``out/current``), requests the
+page of each resource N times through Flask's test client (no network: this is server time —
+query, page model and template), and prints p50 / p99 in milliseconds and how many store
+queries each page made. Target: p50 ≤ 20 ms with one or two queries per page.
+
+    .venv/bin/python bench/page_bench.py              # the default pages, 200 requests each
+    .venv/bin/python bench/page_bench.py -n 500 /doc/force/leicestershire
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kg.config import load_settings  # noqa: E402
+from kg.store.embedded import EmbeddedStore  # noqa: E402
+from web.app import create_app  # noqa: E402
+
+DEFAULT_PAGES = (
+    "/doc/force/leicestershire",
+    "/doc/judgment/leicestershire-2014/reducing-crime",
+    "/doc/initiative/operation-tiger",
+    "/doc/observation/crime-rate/leicestershire/12-months-to-2014-06",
+    "/def/hmic/Judgment",
+)
+
+
+class CountingStore:
+    """Wraps a store and counts the queries it answers."""
+
+    def __init__(self, inner: EmbeddedStore) -> None:
+        self.inner = inner
+        self.backend = inner.backend
+        self.count = 0
+
+    def query(self, *args, **kwargs):
+        self.count += 1
+        return self.inner.query(*args, **kwargs)
+
+    def query_raw(self, *args, **kwargs):
+        self.count += 1
+        return self.inner.query_raw(*args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def bench(paths: list[str], n: int) -> list[tuple[str, float, float, float, int]]:
+    settings = load_settings()
+    store = CountingStore(EmbeddedStore(settings.dataset_dir / "dataset.nq"))
+    app = create_app(settings, store=store)
+    client = app.test_client()
+    client.get("/def/hmic")  # warm the per-app ontology cache, as a running server would be
+    results = []
+    for path in paths:
+        first = client.get(path)
+        if first.status_code != 200:
+            print(f"{path}: HTTP {first.status_code}", file=sys.stderr)
+            continue
+        before = store.count
+        client.get(path)
+        queries = store.count - before
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200
+        results.append(
+            (path, statistics.median(times), percentile(times, 99), statistics.mean(times), queries)
+        )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", default=list(DEFAULT_PAGES))
+    parser.add_argument("-n", type=int, default=200, help="requests per page")
+    args = parser.parse_args()
+    print(f"{'page':70} {'p50 ms':>7} {'p99 ms':>7} {'mean':>7} {'queries':>7}")
+    for path, p50, p99, mean, queries in bench(args.paths, args.n):
+        print(f"{path:70} {p50:7.1f} {p99:7.1f} {mean:7.1f} {queries:7d}")
+
+
+if __name__ == "__main__":
+    main()

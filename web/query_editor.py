@@ -1,0 +1,201 @@
+"""The query editor: write SPARQL (prefixes pre-filled, syntax highlighting when JavaScript
+runs), run it, see the results as a table whose IRIs link to their pages, download them as
+CSV or JSON, and share the permalink (the query is in the URL).
+
+Reads the user's query and runs it on the app's store (read-only); the example queries are
+the ``example-*.rq`` files. Parse errors are shown next to the query, with the line and
+column the parser names. SERVICE clauses that would reach outside the allow-list are refused
+before the query runs, so the page cannot be used to make the server fetch other sites.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, render_template, request
+from werkzeug.exceptions import BadRequest
+
+from kg.store.base import QueryRefused, QueryResult, QuerySyntaxError, QueryTimeout, StoreError
+from web import access, params, queries
+from web.iris import Iris
+from web.terms import Shown, show
+
+bp = Blueprint("query", __name__)
+MAX_QUERY = 20_000
+MAX_ROWS_SHOWN = 1000
+DOWNLOADS = ("csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld", "rdfxml")
+TABLE_DOWNLOADS = (("csv", "CSV"), ("json", "JSON"))
+GRAPH_DOWNLOADS = (("turtle", "Turtle"), ("ntriples", "N-Triples"))
+EXTENSIONS = {
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/turtle": "ttl",
+    "application/n-triples": "nt",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdf",
+}
+_TOKENS = re.compile(
+    r"""(?P<iri><[^<>"{}|^`\\\s]*>)
+      | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+      | (?P<comment>\#[^\n]*)
+      | (?P<word>[A-Za-z_][A-Za-z_0-9-]*)
+      | (?P<var>[?$][A-Za-z_0-9]+)
+      | (?P<other>\S)""",
+    re.X | re.S,
+)
+_POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
+_DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.I)
+
+
+@dataclass
+class Table:
+    """A result ready to render."""
+
+    kind: str
+    variables: list[str] = field(default_factory=list)
+    rows: list[list[Shown | None]] = field(default_factory=list)
+    total: int = 0
+    boolean: bool | None = None
+
+
+@dataclass
+class ParseProblem:
+    """A parse error: the message and, when known, the line it points at."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    source_line: str | None = None
+
+
+def service_targets(query: str) -> list[str | None]:
+    """The IRIs named by SERVICE clauses (None for a variable), outside strings and comments."""
+    tokens = [(m.lastgroup, m.group()) for m in _TOKENS.finditer(query) if m.lastgroup != "comment"]
+    targets: list[str | None] = []
+    for i, (kind, text) in enumerate(tokens):
+        if kind == "word" and text.upper() == "SERVICE":
+            j = i + 1
+            if j < len(tokens) and tokens[j][1].upper() == "SILENT":
+                j += 1
+            if j < len(tokens) and tokens[j][0] == "iri":
+                targets.append(tokens[j][1][1:-1])
+            else:
+                targets.append(None)
+    return targets
+
+
+def check_services(query: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a query whose SERVICE clauses reach an endpoint outside ``allowed``."""
+    for target in service_targets(query):
+        if target is None or target not in allowed:
+            raise QueryRefused(
+                "SERVICE is not allowed here"
+                + (f" for <{target}>" if target else " with a variable endpoint")
+                + ": this editor only queries the hmic-kg dataset."
+            )
+
+
+def with_prefixes(query: str, prefixes: dict[str, str]) -> tuple[str, int]:
+    """``query`` with a ``PREFIX`` line added for every known prefix it does not declare, and
+    how many lines were added (so parse-error positions can be mapped back)."""
+    declared = {m.group(1) for m in _DECLARED.finditer(query)}
+    missing = [f"PREFIX {p}: <{ns}>" for p, ns in prefixes.items() if p not in declared]
+    if not missing:
+        return query, 0
+    return "\n".join(missing) + "\n" + query, len(missing)
+
+
+def problem_of(error: QuerySyntaxError, query: str, offset: int = 0) -> ParseProblem:
+    """The parse error with the offending line picked out when the message names one
+    (``offset``: lines added in front of the user's query)."""
+    message = str(error)
+    found = _POSITION.search(message)
+    if not found:
+        return ParseProblem(message)
+    line, column = int(found.group(1)) - offset, int(found.group(2))
+    message = _POSITION.sub(f"at {line}:{column}", message, count=1)
+    lines = query.splitlines()
+    # Oxigraph counts lines from 1 and columns from 1; be lenient with 0-based positions.
+    index = line - 1 if line >= 1 else 0
+    source = lines[index] if 0 <= index < len(lines) else None
+    return ParseProblem(message, line if line >= 1 else 1, column, source)
+
+
+def table(result: QueryResult, iris: Iris) -> Table:
+    """A query result as rows of shown terms (at most :data:`MAX_ROWS_SHOWN`)."""
+    if result.kind == "ask":
+        return Table("ask", boolean=result.boolean)
+    if result.kind == "graph":
+        triples = sorted(result.graph or [], key=lambda t: tuple(str(x) for x in t))
+        rows = [[show(x, iris) for x in t] for t in triples[:MAX_ROWS_SHOWN]]
+        return Table("graph", ["subject", "predicate", "object"], rows, len(triples))
+    rows = [
+        [show(r[v], iris) if v in r else None for v in result.variables]
+        for r in result.rows[:MAX_ROWS_SHOWN]
+    ]
+    return Table("select", list(result.variables), rows, len(result.rows))
+
+
+@bp.get("/query")
+def editor() -> Response | tuple[str, int] | str:
+    """The editor; runs ``?query=`` (or ``?example=``) and renders or downloads the result."""
+    settings, base, iris = access.settings(), access.base(), access.iris()
+    text = request.args.get("query")
+    example_name = request.args.get("example")
+    example = queries.example(example_name) if example_name else None
+    if example_name and example is None:
+        raise BadRequest(f"there is no example query named {example_name!r}")
+    if text is None and example is not None:
+        text = queries.prefix_block(base) + example.body
+    if text is not None and len(text) > MAX_QUERY:
+        raise BadRequest(f"the query is longer than {MAX_QUERY:,} characters")
+    fmt = request.args.get("format", "html")
+    if fmt != "html" and fmt not in DOWNLOADS:
+        raise BadRequest(f"unknown format {fmt!r}; use html or one of: {', '.join(DOWNLOADS)}")
+    params.text("example", 100)
+    context: dict[str, object] = {
+        "title": "Query",
+        "examples": queries.examples(),
+        "example": example,
+        "text": text
+        if text is not None
+        else queries.prefix_block(base) + queries.body("editor-start"),
+        "ran": False,
+    }
+    if not text or not text.strip():
+        return render_template("query.html", **context)
+    status = 200
+    full, added = with_prefixes(text, access.prefixes())
+    try:
+        check_services(text, settings.service_allowlist)
+        if fmt != "html":
+            raw = access.store().query_raw(full, fmt, timeout=settings.query_timeout)
+            media_type = raw.media_type.split(";")[0].strip()
+            response = Response(raw.body, mimetype=media_type)
+            name = f"results.{EXTENSIONS.get(media_type, 'txt')}"
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        result = access.store().query(full, timeout=settings.query_timeout)
+        context["table"] = table(result, iris)
+        context["ran"] = True
+    except QuerySyntaxError as exc:
+        context["problem"] = problem_of(exc, text, added)
+        status = 400
+    except (QueryRefused, QueryTimeout) as exc:
+        context["problem"] = ParseProblem(str(exc))
+        status = exc.status
+    except StoreError as exc:
+        context["problem"] = ParseProblem(str(exc))
+        status = exc.status if exc.status >= 400 else 500
+    link = f"{iris.root}/query?{urlencode({'query': text})}"
+    context["permalink"] = link
+    shown = context.get("table")
+    offered = (
+        GRAPH_DOWNLOADS if isinstance(shown, Table) and shown.kind == "graph" else TABLE_DOWNLOADS
+    )
+    context["downloads"] = [(label, f"{link}&format={key}") for key, label in offered]
+    return render_template("query.html", **context), status

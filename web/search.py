@@ -1,0 +1,158 @@
+"""Search: text search over labels and descriptions, ranked, with type filters.
+
+Reads one query (``search``) with the user's terms bound as literals (never spliced into the
+query text); ranks the hits in Python — a match in the label counts more than one in a
+description, which counts more than one in a passage of the report — and offers the types of
+the hits as filters (``?type=<class IRI>``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import Blueprint, render_template
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS
+from rdflib.term import Node
+
+from web import access, params
+from web.iris import Iris
+from web.terms import Shown, best_label, show
+
+bp = Blueprint("search", __name__)
+MAX_TERMS = 6
+PAGE_SIZE = 20
+LABELS = {str(p) for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel, DCTERMS.title, FOAF.name)}
+
+
+@dataclass
+class Hit:
+    """One result: the resource, its score, the text that matched and its types."""
+
+    node: Node
+    score: float = 0.0
+    snippet: str | None = None
+    types: set[str] = field(default_factory=set)
+    labels: list[Literal] = field(default_factory=list)
+    shown: Shown | None = None
+
+
+def terms_of(query: str) -> list[str]:
+    """The lower-case search terms of ``query`` (at most :data:`MAX_TERMS`)."""
+    return [t for t in query.casefold().split() if t][:MAX_TERMS]
+
+
+def score(text: str, prop: str, terms: list[str], phrase: str, hmic_text: str) -> float:
+    """How well one matching text ranks its resource."""
+    lowered = text.casefold()
+    if prop in LABELS:
+        weight = 10.0
+        if lowered == phrase:
+            weight += 100
+        elif lowered.startswith(phrase):
+            weight += 40
+    elif prop == hmic_text:
+        weight = 1.0
+    else:
+        weight = 3.0
+    bonus = 2.0 if phrase in lowered and len(terms) > 1 else 1.0
+    words = sum(lowered.count(t) for t in terms)
+    return weight * bonus * (1 + math.log(max(words, 1))) / (1 + len(lowered) / 400)
+
+
+def rank(rows: list[dict[str, Node]], terms: list[str], hmic_text: str) -> list[Hit]:
+    """Group the rows of the ``search`` query by resource and order them, best first."""
+    phrase = " ".join(terms)
+    hits: dict[Node, Hit] = {}
+    seen: set[tuple[Node, str, str]] = set()
+    for row in rows:
+        node = row["s"]
+        hit = hits.setdefault(node, Hit(node))
+        if "type" in row:
+            hit.types.add(str(row["type"]))
+        label = row.get("label")
+        if isinstance(label, Literal) and label not in hit.labels:
+            hit.labels.append(label)
+        text, prop = str(row["text"]), str(row["prop"])
+        if (node, prop, text) in seen:
+            continue
+        seen.add((node, prop, text))
+        value = score(text, prop, terms, phrase, hmic_text)
+        hit.score += value
+        if prop not in LABELS and (hit.snippet is None or prop != hmic_text):
+            hit.snippet = text
+    return sorted(hits.values(), key=lambda h: (-h.score, str(h.node)))
+
+
+def snippet(text: str, terms: list[str], width: int = 220) -> str:
+    """A window of ``text`` around the first term."""
+    lowered = text.casefold()
+    at = min((lowered.find(t) for t in terms if t in lowered), default=0)
+    start = max(0, at - width // 3)
+    piece = text[start : start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+@bp.get("/search")
+def search() -> str:
+    """Search results for ``?q=`` (optionally ``&type=<class IRI>`` and ``&page=N``)."""
+    query = params.text("q")
+    type_filter = params.iri("type", required=False)
+    page = params.page()
+    iris = access.iris()
+    terms = terms_of(query)
+    hits: list[Hit] = []
+    facets: list[tuple[Shown, int, str]] = []
+    labels = _type_labels()
+    if terms:
+        padded = terms + [""] * (MAX_TERMS - len(terms))
+        bindings = {f"t{i + 1}": Literal(t) for i, t in enumerate(padded)}
+        rows = access.select("search", **bindings)
+        hits = rank(rows, terms, str(access.base().HMIC.text))
+        facets = _facets(hits, iris, query, labels)
+        if type_filter is not None:
+            hits = [h for h in hits if str(type_filter) in h.types]
+    pages = max(1, math.ceil(len(hits) / PAGE_SIZE))
+    shown_hits = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    for hit in shown_hits:
+        hit.shown = show(hit.node, iris, best_label(hit.labels))
+        if hit.snippet:
+            hit.snippet = snippet(hit.snippet, terms)
+    args = {"q": query, **({"type": str(type_filter)} if type_filter is not None else {})}
+    return render_template(
+        "search.html",
+        title=f"Search: {query}" if query else "Search",
+        query=query,
+        hits=shown_hits,
+        total=len(hits),
+        facets=facets,
+        type_filter=show(type_filter, iris, labels.get(str(type_filter))) if type_filter else None,
+        page=min(page, pages),
+        pages=pages,
+        self_href=f"{iris.root}/search?{urlencode(args)}",
+        clear_href=f"{iris.root}/search?{urlencode({'q': query})}",
+    )
+
+
+def _type_labels() -> dict[str, str]:
+    ontology = access.ontology()
+    found: dict[str, list[Literal]] = defaultdict(list)
+    for s, label in ontology.subject_objects(RDFS.label):
+        if isinstance(s, URIRef) and isinstance(label, Literal):
+            found[str(s)].append(label)
+    return {k: v for k, v in ((k, best_label(v)) for k, v in found.items()) if v}
+
+
+def _facets(
+    hits: list[Hit], iris: Iris, query: str, labels: dict[str, str]
+) -> list[tuple[Shown, int, str]]:
+    """The project's own classes among the hits' types, most frequent first."""
+    counts = Counter(t for h in hits for t in h.types if iris.is_internal(t))
+    out = []
+    for iri, n in counts.most_common(12):
+        href = f"{iris.root}/search?{urlencode({'q': query, 'type': iri})}"
+        out.append((show(URIRef(iri), iris, labels.get(iri)), n, href))
+    return out
