@@ -92,6 +92,7 @@ def _load(args: argparse.Namespace) -> int:
         args.graph_store,
         nquads=args.nquads,
         default_graph=not args.no_default_graph,
+        check_only=args.check_only,
     )
     return 0
 
@@ -121,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
     ld.add_argument(
         "--no-default-graph", action="store_true", help="do not write the merge as default graph"
     )
+    ld.add_argument("--check-only", action="store_true", help="only compare the triple counts")
     ld.set_defaults(func=_load)
     return p
 

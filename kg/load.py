@@ -103,6 +103,28 @@ def _graph_url(store_url: str, graph: str | None) -> str:
     return f"{store_url}{sep}graph={urllib.parse.quote(graph, safe='')}"
 
 
+def _upload(
+    store_url: str,
+    dataset: Path,
+    graphs: dict[str, list[ox.Triple]],
+    merge: set[ox.Triple] | None,
+    nquads: bool,
+    log: Callable[[str], None],
+) -> None:
+    if nquads:
+        for graph in graphs:  # POST adds: empty the graphs first so a reload is not a merge
+            _send(_graph_url(store_url, graph), "DELETE", b"", "application/n-triples", ok=(404,))
+        _send(store_url, "POST", dataset.read_bytes(), "application/n-quads")
+        log(f"POST {store_url}: {dataset.name}")
+    else:
+        for graph, triples in graphs.items():
+            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+            _send(_graph_url(store_url, graph), "PUT", body, "application/n-triples")
+    if merge is not None:
+        body = ox.serialize(merge, format=ox.RdfFormat.N_TRIPLES)
+        _send(_graph_url(store_url, None), "PUT", body, "application/n-triples")
+
+
 def server_counts(settings: Settings, endpoint: str) -> dict[str, int]:
     """Triples per named graph on the server, through its query endpoint."""
     store = RemoteStore(settings.with_(remote_query_endpoint=endpoint))
@@ -121,31 +143,23 @@ def load(
     *,
     nquads: bool = False,
     default_graph: bool = True,
+    check_only: bool = False,
     log: Callable[[str], None] = print,
 ) -> LoadReport:
-    """Upload ``out/current/dataset.nq`` and verify the triple counts on the server."""
+    """Upload ``out/current/dataset.nq`` and verify the triple counts on the server (with
+    ``check_only``, only verify: for a dataset loaded with the server's own bulk loader)."""
     if not endpoint.startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) SPARQL endpoint: {endpoint!r}")
     dataset = settings.dataset_dir / "dataset.nq"
     if not dataset.exists():
         raise LoadError(f"no built dataset at {dataset}: run `kg build` first")
-    store_url = graph_store or settings.remote_store_endpoint or graph_store_url(endpoint)
     graphs = split_graphs(dataset)
     report = LoadReport(sent={g: len(set(triples)) for g, triples in graphs.items()})
     merge = {t for triples in graphs.values() for t in triples}
     report.sent[DEFAULT] = len(merge)
-    if nquads:
-        for graph in graphs:  # POST adds: empty the graphs first so a reload is not a merge
-            _send(_graph_url(store_url, graph), "DELETE", b"", "application/n-triples", ok=(404,))
-        _send(store_url, "POST", dataset.read_bytes(), "application/n-quads")
-        log(f"POST {store_url}: {dataset.name}")
-    else:
-        for graph, triples in graphs.items():
-            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-            _send(_graph_url(store_url, graph), "PUT", body, "application/n-triples")
-    if default_graph:
-        body = ox.serialize(merge, format=ox.RdfFormat.N_TRIPLES)
-        _send(_graph_url(store_url, None), "PUT", body, "application/n-triples")
+    if not check_only:
+        store_url = graph_store or settings.remote_store_endpoint or graph_store_url(endpoint)
+        _upload(store_url, dataset, graphs, merge if default_graph else None, nquads, log)
     report.found = server_counts(settings, endpoint)
     width = max(len(g) for g in report.sent)
     for graph, count in report.sent.items():

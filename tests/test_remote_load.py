@@ -1,0 +1,87 @@
+"""``kg load``: the built dataset uploaded to a real Oxigraph server with its named graphs,
+the merge of those graphs as the default graph, and the counts verified; a server whose
+default graph is not that merge, or that holds something else, is reported."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from kg.config import ROOT
+from kg.load import DEFAULT, LoadError, graph_store_url, load
+from kg.store.base import StoreError
+
+pytestmark = pytest.mark.external
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "store"),
+    [
+        ("http://127.0.0.1:7878/query", "http://127.0.0.1:7878/store"),
+        ("http://localhost:3030/hmic/query", "http://localhost:3030/hmic/data"),
+        ("https://example.org/fuseki/hmic/sparql", "https://example.org/fuseki/hmic/data"),
+    ],
+)
+def test_graph_store_endpoint_is_derived_for_known_layouts(endpoint, store):
+    assert graph_store_url(endpoint) == store
+
+
+def test_unknown_layouts_need_graph_store():
+    with pytest.raises(ValueError, match="--graph-store"):
+        graph_store_url("http://localhost:7200/repositories/hmic")
+
+
+def test_load_reports_every_graph_and_is_repeatable(settings, remote_endpoint):
+    lines: list[str] = []
+    report = load(settings, remote_endpoint, log=lines.append)  # a second load of the same data
+    assert report.ok
+    assert set(report.sent) >= {
+        f"{settings.base_iri}id/graph/{g}" for g in ("asserted", "peel2014", "links", "metadata")
+    }
+    assert (
+        report.found[DEFAULT]
+        == report.sent[DEFAULT]
+        < sum(n for g, n in report.sent.items() if g != DEFAULT)
+    )
+    assert len(lines) == len(report.sent) and all(line.endswith("ok") for line in lines)
+
+
+def test_check_only(settings, remote_endpoint, oxigraph_server):
+    assert load(settings, remote_endpoint, check_only=True, log=lambda _l: None).ok
+    empty = oxigraph_server()
+    with pytest.raises(LoadError, match="does not hold what was sent"):
+        load(settings, empty.query_url, check_only=True, log=lambda _l: None)
+
+
+def test_nquads_upload_can_be_repeated(settings, oxigraph_server):
+    server = oxigraph_server()
+    for _ in range(2):
+        assert load(settings, server.query_url, nquads=True, log=lambda _l: None).ok
+
+
+def test_a_union_default_graph_is_reported(settings, oxigraph_server):
+    server = oxigraph_server("--union-default-graph")
+    with pytest.raises(LoadError, match="default graph must be the merge"):
+        load(settings, server.query_url, log=lambda _l: None)
+
+
+def test_cli_failure_is_one_line(settings):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "load", "--endpoint", f"http://127.0.0.1:{port}/query"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: PUT http://127.0.0.1:") and "Traceback" not in done.stderr
+    with pytest.raises(ValueError, match="http"):
+        load(settings, "file:///etc/passwd")
+    assert issubclass(LoadError, StoreError)
