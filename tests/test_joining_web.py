@@ -173,7 +173,7 @@ def test_void_html_and_formats(client):
 def test_every_advertised_dump_downloads_with_its_media_type(client, settings):
     g = Graph().parse(data=client.get("/.well-known/void?format=turtle").data, format="turtle")
     dumps = sorted(str(d) for d in g.objects(None, VOID.dataDump))
-    assert len(dumps) >= 3 + 2 * 6  # the whole dataset, and each described graph twice
+    assert len(dumps) >= 3 + 2 * 7  # the whole dataset, and each named graph twice
     for dump in dumps:
         local = "/" + dump[len(BASE.iri) :]
         answer = client.get(local)

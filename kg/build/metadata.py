@@ -28,6 +28,7 @@ GRAPH_TITLES = {
     "links": "Links to Wikidata, ONS statistical geographies and data.police.uk",
     "peel2014": "PEEL 2014 crime-inspection grades of all 43 forces",
     "inferred": "Triples inferred by the OWL 2 RL closure",
+    "metadata": "This description of the dataset (VoID and DCAT)",
 }
 LINK_TARGETS = {
     "wikidata": ("Wikidata", str(WD), SKOS.exactMatch),
@@ -108,6 +109,17 @@ def describe(base: Base, graphs: dict[str, Graph]) -> Graph:
             ns = _namespace(str(p))
             if ns:
                 vocabularies.add(ns)
+    # The description is a named graph with dumps of its own; its size is not stated (the
+    # statement would change it).
+    subset = base.GRAPH["metadata"]
+    g.add((dataset, VOID.subset, subset))
+    g.add((subset, RDF.type, VOID.Dataset))
+    g.add((subset, DCTERMS.title, Literal(GRAPH_TITLES["metadata"], lang="en")))
+    for fmt, (media, label) in DUMP_FORMATS.items():
+        dist = URIRef(f"{base.iri}download/metadata.{fmt}")
+        g.add((subset, VOID.dataDump, dist))
+        g.add((subset, DCAT.distribution, dist))
+        _distribution(g, dist, f"{GRAPH_TITLES['metadata']} ({label})", media)
     g.add((dataset, VOID.triples, Literal(total, datatype=XSD.integer)))
     for fname, (media, label) in DATASET_DUMPS.items():
         dist = URIRef(f"{base.iri}download/{fname}")
