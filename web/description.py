@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 from rdflib import Literal, Namespace, URIRef
@@ -102,12 +103,14 @@ def graph_role(graph: Node | None, base: Base) -> str:
 ROLE_ORDER = {"asserted": 0, "ontology": 1, "inferred": 9}
 
 
+@lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    return quote(text, safe="")
+
+
 def why_href(iris: Iris, s: Node, p: Node, o: Node) -> str:
     """The explanation page for one inferred statement."""
-    return (
-        f"{iris.root}/why?s={quote(str(s), safe='')}&p={quote(str(p), safe='')}"
-        f"&o={quote(o.n3(), safe='')}"
-    )
+    return f"{iris.root}/why?s={_quoted(str(s))}&p={_quoted(str(p))}&o={_quoted(o.n3())}"
 
 
 def describe(

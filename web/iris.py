@@ -9,6 +9,7 @@ taken from URLs before they reach a query (a malformed one is a 400, never a 500
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
 from rdflib import URIRef
@@ -85,12 +86,12 @@ class Iris:
         if local is not None:
             area, _, path = local.partition("/")
             area = "doc" if area == "id" else area
-            return f"{self.root}/{area}/{quote(path, safe=_SAFE)}"
+            return f"{self.root}/{area}/{_quote_path(path)}"
         if self.is_internal(iri):
             rest = iri[len(self.base.iri) :]
             if rest.split("/", 1)[0] in SERVED_AS_IS and "?" not in rest and "#" not in rest:
                 return f"{self.root}/{quote(rest, safe=_SAFE)}"
-        return f"{self.root}/resource?iri={quote(iri, safe='')}"
+        return f"{self.root}/resource?iri={_quote_all(iri)}"
 
     def doc_href(self, iri: str, **params: str) -> str:
         """The page about ``iri`` with query parameters added (format links, pagination)."""
@@ -120,6 +121,16 @@ class Iris:
 
 
 _SAFE = "/:@!$&'()*+,;=-._~"
+
+
+@lru_cache(maxsize=8192)
+def _quote_path(path: str) -> str:
+    return quote(path, safe=_SAFE)
+
+
+@lru_cache(maxsize=8192)
+def _quote_all(text: str) -> str:
+    return quote(text, safe="")
 
 
 def all_prefixes(base: Base) -> dict[str, str]:

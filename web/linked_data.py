@@ -60,14 +60,13 @@ def page_about(iri: URIRef) -> Response:
     self_href = request.script_root + request.path
     if "iri" in request.args:
         self_href += "?iri=" + quote(str(iri), safe="")
-    annotations = access.graph_iri("annotations")
     if fmt.key != "html":
         graph = access.construct("describe", s=iri)
         if len(graph) == 0:
             abort(404)
         return negotiation.rdf_response(graph, fmt, access.prefixes(), self_href)
     page = params.page()
-    rows = access.select("resource", s=iri, annotations=annotations)
+    rows = access.select("resource", s=iri)
     base, iris = access.base(), access.iris()
     desc = describe(rows, iri, base, iris, page, access.term_labels())
     if not desc.exists or page > desc.pages:

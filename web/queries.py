@@ -19,6 +19,7 @@ from web.iris import all_prefixes
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_USED = re.compile(r"(?<![\w<?$])([A-Za-z][\w-]*):(?!//)")
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,14 @@ class Example:
     body: str
 
 
-def prefix_block(base: Base) -> str:
-    """``PREFIX`` declarations for every project and code-list prefix under ``base``."""
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in all_prefixes(base).items())
+def prefix_block(base: Base, used_in: str | None = None) -> str:
+    """``PREFIX`` declarations for the project and code-list prefixes under ``base`` (only
+    those ``used_in`` a query text uses, when given)."""
+    table = all_prefixes(base)
+    if used_in is not None:
+        used = set(_USED.findall(used_in))
+        table = {p: ns for p, ns in table.items() if p in used}
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in table.items())
 
 
 @lru_cache(maxsize=256)

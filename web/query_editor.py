@@ -150,7 +150,7 @@ def editor() -> Response | tuple[str, int] | str:
     if example_name and example is None:
         raise BadRequest(f"there is no example query named {example_name!r}")
     if text is None and example is not None:
-        text = queries.prefix_block(base) + example.body
+        text = queries.prefix_block(base, used_in=example.body) + "\n" + example.body
     if text is not None and len(text) > MAX_QUERY:
         raise BadRequest(f"the query is longer than {MAX_QUERY:,} characters")
     fmt = request.args.get("format", "html")

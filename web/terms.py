@@ -92,6 +92,16 @@ _NUMERIC = {
     str(XSD.double),
     str(XSD.float),
 }
+# Datatypes whose values speak for themselves once formatted: not shown next to the value.
+PLAIN_DATATYPES = _NUMERIC | {
+    str(XSD.string),
+    str(XSD.date),
+    str(XSD.dateTime),
+    str(XSD.gYearMonth),
+    str(XSD.gYear),
+    str(XSD.boolean),
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+}
 _MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
@@ -183,7 +193,9 @@ def show(term: Node, iris: Iris, label: str | None = None) -> Shown:
             text=format_literal(term),
             kind="literal",
             lang=term.language,
-            datatype=iris.curie(str(term.datatype)) if term.datatype else None,
+            datatype=iris.curie(str(term.datatype))
+            if term.datatype and str(term.datatype) not in PLAIN_DATATYPES
+            else None,
         )
     if isinstance(term, BNode):
         return Shown(text=label or "(anonymous node)", kind="bnode")

@@ -72,6 +72,7 @@ class TreeNode:
     shown: Shown
     anchor: str
     children: list[TreeNode] = field(default_factory=list)
+    outside: list[Shown] = field(default_factory=list)  # superclasses from other vocabularies
 
 
 @dataclass
@@ -191,8 +192,9 @@ def _tree(docs: list[TermDoc], classes: list[Node], ontology: Graph, ns: str) ->
     def node(iri: str, seen: frozenset[str]) -> TreeNode:
         doc = by_iri[iri]
         kids = sorted(children.get(iri, []), key=lambda k: by_iri[k].shown.sort_key)
+        outside = [s for s in doc.supers if s.iri not in by_iri]
         return TreeNode(
-            doc.shown, doc.anchor, [node(k, seen | {iri}) for k in kids if k not in seen]
+            doc.shown, doc.anchor, [node(k, seen | {iri}) for k in kids if k not in seen], outside
         )
 
     return [node(r, frozenset()) for r in sorted(roots, key=lambda k: by_iri[k].shown.sort_key)]
