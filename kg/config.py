@@ -30,6 +30,11 @@ class Settings:
     result_limit: int = 10000
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     query_workers: int = 2
+    max_query_length: int = 262144
+    max_body_size: int = 1048576
+    max_query_nesting: int = 64
+    max_query_chain: int = 256
+    query_memory_limit: int = 2048
 
     @property
     def dataset_dir(self) -> Path:
@@ -47,6 +52,11 @@ _CASTS = {
     "query_timeout": float,
     "result_limit": int,
     "query_workers": int,
+    "max_query_length": int,
+    "max_body_size": int,
+    "max_query_nesting": int,
+    "max_query_chain": int,
+    "query_memory_limit": int,
     "service_allowlist": lambda v: tuple(v if isinstance(v, list) else json.loads(v)),
 }
 
