@@ -219,3 +219,10 @@ def test_service_targets_are_resolved():
         None,
         "http://c.example/sparql",
     ]
+
+
+def test_escaped_iris_are_read_as_the_engine_reads_them():
+    escaped = r"SELECT * { SERVICE <http://127.0.0.1:1\u002Fsparql> { ?s ?p ?o } }"
+    assert bindings.service_targets(escaped) == ["http://127.0.0.1:1/sparql"]
+    query = r"SELECT ?s WHERE { ?s <http://example.org/\u007B> ?o }"
+    assert inject(query, {"s": A}).count("VALUES") == 1

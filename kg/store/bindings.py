@@ -63,7 +63,7 @@ _TOKEN = re.compile(
       | '''(?:[^'\\]|\\.|'(?!''))*'''
       | "(?:[^"\\\n\r]|\\.)*"
       | '(?:[^'\\\n\r]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
   | (?P<open>\{)
   | (?P<close>\})
@@ -253,6 +253,15 @@ def query_form(sparql: str) -> str:
     return ""
 
 
+def _unescape(text: str) -> str:
+    """``\\uXXXX`` and ``\\UXXXXXXXX`` escapes in an IRI replaced by their characters."""
+    return re.sub(
+        r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})",
+        lambda m: chr(int(m.group(1) or m.group(2), 16)),
+        text,
+    )
+
+
 def service_targets(sparql: str) -> list[str | None]:
     """The endpoint of every ``SERVICE`` clause, resolved against the query's ``PREFIX`` and
     ``BASE`` declarations (``None`` for a variable or unreadable endpoint)."""
@@ -264,15 +273,15 @@ def service_targets(sparql: str) -> list[str | None]:
         upper = tok.text.upper() if tok.kind == "word" else ""
         after = tokens[i + 1 : i + 3]
         if upper == "PREFIX" and len(after) == 2 and after[1].kind == "iri":
-            prefixes[after[0].text] = urljoin(base, after[1].text[1:-1])
+            prefixes[after[0].text] = urljoin(base, _unescape(after[1].text[1:-1]))
         elif upper == "BASE" and after and after[0].kind == "iri":
-            base = urljoin(base, after[0].text[1:-1])
+            base = urljoin(base, _unescape(after[0].text[1:-1]))
         elif upper == "SERVICE":
             if after and after[0].kind == "word" and after[0].text.upper() == "SILENT":
                 after = tokens[i + 2 : i + 3]
             target = after[0] if after else None
             if target is not None and target.kind == "iri":
-                targets.append(urljoin(base, target.text[1:-1]))
+                targets.append(urljoin(base, _unescape(target.text[1:-1])))
             elif target is not None and target.kind == "word" and ":" in target.text:
                 prefix, _, local = target.text.partition(":")
                 namespace = prefixes.get(prefix + ":")
