@@ -16,6 +16,7 @@ the server would call them itself. Failures map to the interface's errors: unrea
 from __future__ import annotations
 
 import ast
+import http.client
 import json
 import math
 import urllib.error
@@ -58,7 +59,6 @@ class RemoteStore:
             raise ValueError("store = 'remote' needs the setting remote-query-endpoint")
         self.endpoint = settings.remote_query_endpoint
         self.timeout = settings.remote_timeout
-        self.result_limit = settings.result_limit
         self.allowlist = frozenset(settings.service_allowlist)
 
     # -- the interface -------------------------------------------------------------------------
@@ -76,7 +76,7 @@ class RemoteStore:
         text = binder.inject(sparql, bindings) if bindings else sparql
         form = _form(text)
         media = "application/n-triples" if form in ("CONSTRUCT", "DESCRIBE") else _JSON
-        body, _type = self._send(text, form, media, default_graphs, named_graphs, timeout)
+        body = self._send(text, form, media, default_graphs, named_graphs, timeout)
         try:
             if media == _JSON:
                 return _parse_json(body)
@@ -110,7 +110,7 @@ class RemoteStore:
         else:
             fmt = result_format if result_format in SELECT_FORMATS else "json"
             media, kind = SELECT_FORMATS[fmt], "ask" if form == "ASK" else "select"
-        body, _type = self._send(sparql, form, media, default_graphs, named_graphs, timeout)
+        body = self._send(sparql, form, media, default_graphs, named_graphs, timeout)
         return RawResult(body, media, kind)
 
     def close(self) -> None:
@@ -126,7 +126,7 @@ class RemoteStore:
         default_graphs: Sequence[str] | None,
         named_graphs: Sequence[str] | None,
         timeout: float | None,
-    ) -> tuple[bytes, str]:
+    ) -> bytes:
         self._check_services(sparql)
         wrapper = SPARQLWrapper(self.endpoint, agent=AGENT)
         # Set the text and form directly: SPARQLWrapper's own guess would route anything it
@@ -143,8 +143,8 @@ class RemoteStore:
         for iri in named_graphs or ():
             wrapper.addNamedGraph(binder.iri(iri)[1:-1])
         try:
-            response = wrapper.query().response
-            return response.read(), response.headers.get("Content-Type", "")
+            with wrapper.query().response as response:
+                return response.read()
         except QueryBadFormed as exc:
             raise QuerySyntaxError(_server_message(exc) or "the query does not parse") from None
         except SPARQLWrapperException as exc:
@@ -159,7 +159,7 @@ class RemoteStore:
             ) from None
         except TimeoutError:
             raise self._timeout() from None
-        except (ConnectionError, OSError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise StoreUnavailable(
                 f"the SPARQL server at {self.endpoint} failed ({exc.__class__.__name__})"
             ) from None
