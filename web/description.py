@@ -24,7 +24,7 @@ from kg.namespaces import SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, Base
 from web.iris import Iris
 from web.terms import Shown, best_label, format_literal, show
 
-PAGE_SIZE = 25
+PAGE_SIZE = 20
 TEXT_PROPERTIES = (SKOS.definition, DCTERMS.description, RDFS.comment)
 EXTERNAL_LINK_PROPERTIES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch, RDFS.seeAlso)
 ShowFn = Callable[[Node], Shown]
@@ -127,11 +127,11 @@ def describe(
     plabels = term_labels or {}
     values: dict[str, tuple[Literal, str | None]] = {}
     statements: dict[str, dict[tuple[str, Node], str]] = {"out": {}, "in": {}}
-    quotes: dict[str, set[tuple[int, str]]] = defaultdict(set)
+    quotes: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         p = row.get("p")
-        if "passage" in row:
-            direction, other = "quote", row["passage"]
+        if "quote" in row:
+            direction, other = "quote", row["o"]
         elif "x" in row:
             direction, other = "in", row["x"]
         elif "o" in row:
@@ -146,8 +146,7 @@ def describe(
             if key not in values or (unit and values[key][1] is None):
                 values[key] = (row["value"], unit)  # type: ignore[assignment]
         if direction == "quote":
-            start = int(str(row["start"])) if "start" in row else 0
-            quotes[key].add((start, str(row["quote"])))
+            quotes[key].add(str(row["quote"]))
             continue
         if p is None:
             continue
@@ -261,7 +260,7 @@ def _sort_key(text: str, role: str) -> tuple[object, ...]:
 
 
 def _citations(
-    quotes: dict[str, set[tuple[int, str]]], shown: ShowFn, base: Base, iris: Iris, fact: str
+    quotes: dict[str, set[str]], shown: ShowFn, base: Base, iris: Iris, fact: str
 ) -> list[Citation]:
     prefix = str(base.REPORT)
     citations = []
@@ -273,7 +272,7 @@ def _citations(
                 passage=shown(URIRef(passage)),
                 anchor=anchor,
                 reader=f"{iris.root}/report?highlight={quote(fact, safe='')}#{anchor}",
-                quotes=[q for _start, q in sorted(found)],
+                quotes=sorted(found),
             )
         )
     citations.sort(key=lambda c: _sort_key(c.passage.text, ""))

@@ -95,7 +95,7 @@ def report() -> str:
     highlight = params.iri("highlight", required=False)
     base, iris = access.base(), access.iris()
     rows = access.select("report", report=base.REPORT_IRI, asserted=access.graph_iri("asserted"))
-    notes = access.select("report-annotations", annotations=access.graph_iri("annotations"))
+    notes = access.select("report-annotations")
     by_passage: dict[str, list[dict[str, Node]]] = defaultdict(list)
     labels: dict[str, list[Literal]] = defaultdict(list)
     for row in notes:
@@ -185,7 +185,8 @@ def _passage(
         quote = str(row["quote"])
         if quote not in fact.quotes:
             fact.quotes.append(quote)
-        span = locate(text, quote, _int(row["start"]), _int(row["end"]))
+        start = _int(row["start"])
+        span = locate(text, quote, start, start + len(quote))
         if span is not None:
             spans.append((span[0], span[1], fact.number))
     focus = {f.number for f in facts.values() if f.focus}

@@ -4,8 +4,9 @@ Reads the ontology graph (cached per app) and ``class-counts``; lists the classe
 hierarchy and one by one (label, definition, superclasses, subclasses, disjoint classes,
 instance count), the properties (kind, domain, range, superproperties, inverse,
 characteristics, definition) and the code lists with their concepts. Nothing on the page is
-hand-written about a term: change the Turtle and the page follows. Also negotiates: the RDF
-formats return the ontology graph.
+hand-written about a term: change the Turtle and the page follows. The page model is built
+once per app (the dataset does not change while it runs). Also negotiates: the RDF formats
+return the ontology graph.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from flask import Blueprint, Response, make_response, render_template, request
+from flask import Blueprint, Response, current_app, make_response, render_template, request
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
@@ -213,8 +214,12 @@ def ontology_page() -> Response:
     graph = access.ontology()
     if fmt.key != "html":
         return negotiation.rdf_response(graph, fmt, access.prefixes(), href)
-    counts = {str(r["class"]): int(str(r["n"])) for r in access.select("class-counts")}
-    doc = document(graph, str(access.base().HMIC), access.iris(), counts)
+    cache = current_app.extensions.setdefault("hmic_web", {})
+    key = ("ontology-doc", request.script_root)
+    if key not in cache:  # the dataset does not change while the app runs
+        counts = {str(r["class"]): int(str(r["n"])) for r in access.select("class-counts")}
+        cache[key] = document(graph, str(access.base().HMIC), access.iris(), counts)
+    doc = cache[key]
     html = render_template(
         "vocab.html",
         title=doc.title,

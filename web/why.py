@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, render_template
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDFS, SKOS
+from rdflib.namespace import RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from web import access, params
@@ -50,7 +50,7 @@ class ShownDerivation:
 @bp.get("/why")
 def why() -> str:
     """Explain the inferred statement ``?s=<iri>&p=<iri>&o=<term in N-Triples>``."""
-    s, p, o = params.iri("s"), params.iri("p"), params.term("o")
+    s, p, o = params.iri("s"), params.iri("p"), _plain(params.term("o"))
     assert s is not None and p is not None
     ontology = access.ontology()
     rows = access.select(
@@ -66,7 +66,7 @@ def why() -> str:
     inferred_iri = access.graph_iri("inferred")
     for row in rows:
         target = inferred if row["g"] == inferred_iri else asserted
-        target.add((row["x"], row["p"], row["y"]))
+        target.add((row["x"], row["p"], _plain(row["y"])))
     facts = Facts(ontology, asserted, inferred)
     derivation = derive((s, p, o), facts)
     if derivation is None:
@@ -83,6 +83,14 @@ def why() -> str:
         derivation=derivation,
         leaves=leaves,
     )
+
+
+def _plain(term: Node) -> Node:
+    """``"x"^^xsd:string`` as the simple literal ``"x"`` (the same RDF 1.1 term, which rdflib
+    compares as different), so statements from the store and from URLs match."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
 
 
 def _labels(*graphs: Graph) -> dict[str, str]:
