@@ -127,14 +127,16 @@ class Shown:
 
 
 def best_label(candidates: list[Literal]) -> str | None:
-    """The English (or untagged) label among ``candidates``, else any, else None."""
+    """The English (or untagged) label among ``candidates``, else any, else None. Among
+    several in the same language the shortest wins (then the alphabetically first), so the
+    choice does not depend on the order a backend returns them in."""
     if not candidates:
         return None
     for want in ("en", "en-gb", None):
-        for lit in candidates:
-            if (lit.language or None) == want:
-                return str(lit)
-    return str(candidates[0])
+        found = [str(lit) for lit in candidates if (lit.language or None) == want]
+        if found:
+            return min(found, key=lambda text: (len(text), text))
+    return min((str(lit) for lit in candidates), key=lambda text: (len(text), text))
 
 
 def format_literal(lit: Literal) -> str:
