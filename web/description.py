@@ -48,6 +48,11 @@ class Group:
     values: list[Value]
     total: int = 0
 
+    @property
+    def inferred_only(self) -> bool:
+        """Whether every value of the group is inferred (the page folds such groups)."""
+        return bool(self.values) and all(v.role == "inferred" for v in self.values)
+
 
 @dataclass
 class Citation:

@@ -41,6 +41,7 @@ class Entry:
     detail: Shown | None = None
     date: str | None = None
     sort: tuple[object, ...] = ()
+    deadlines: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     text: str | None = None
     grade: str | None = None
     rank: int | None = None
@@ -103,7 +104,15 @@ def build(rows: list[dict[str, Node]], iris: Iris) -> Home:
                 home.about = entry
             else:
                 getattr(home, _LISTS[kind]).append(entry)
-        if "detail" in row and entry.detail is None:
+        if kind == "recommendation" and "detail" in row:
+            # One entry per deadline: its ISO date (for order), date as read, and expression.
+            raw = row.get("date")
+            entry.deadlines[str(row["detail"])] = (
+                str(raw) if raw is not None else "",
+                format_literal(raw) if isinstance(raw, Literal) else "",
+                _text(row.get("detailLabel")),
+            )
+        elif "detail" in row and entry.detail is None:
             entry.detail = show(row["detail"], iris, _text(row.get("detailLabel")))
         if isinstance(row.get("date"), Literal):
             entry.date = format_literal(row["date"])  # type: ignore[arg-type]
@@ -126,6 +135,8 @@ def build(rows: list[dict[str, Node]], iris: Iris) -> Home:
         entry.sort = (min(orders.get(entry.shown.iri or "", [0])),)
     home.judgments.sort(key=lambda e: e.sort)
     home.recommendations.sort(key=lambda e: e.shown.sort_key)
+    for entry in home.recommendations:
+        entry.deadlines = dict(sorted(entry.deadlines.items(), key=lambda item: item[1]))
     for name in ("initiatives", "partners", "datasets", "forces"):
         getattr(home, name).sort(key=lambda e: e.shown.sort_key)
     return home

@@ -22,7 +22,9 @@ def test_home_to_force_to_judgment_to_quote_to_report(browser_page):
     page.wait_for_url(re.compile(r"/doc/force/leicestershire$"))
     assert page.locator("h1").inner_text() == "Leicestershire Police"
 
-    page.locator('a[href="/doc/judgment/leicestershire-2014/reducing-crime"]').first.click()
+    page.locator(
+        'a[href="/doc/judgment/leicestershire-2014/reducing-crime"] >> visible=true'
+    ).first.click()
     page.wait_for_url(re.compile(r"/doc/judgment/leicestershire-2014/reducing-crime$"))
     provenance = page.get_by_role("region", name="Where the report says so")
     quote = provenance.locator("blockquote").first.inner_text()
