@@ -35,6 +35,7 @@ class Hit:
     node: Node
     score: float = 0.0
     snippet: str | None = None
+    snippet_from_passage: bool = False
     types: set[str] = field(default_factory=set)
     labels: list[Literal] = field(default_factory=list)
     shown: Shown | None = None
@@ -82,8 +83,15 @@ def rank(rows: list[dict[str, Node]], terms: list[str], hmic_text: str) -> list[
         seen.add((node, prop, text))
         value = score(text, prop, terms, phrase, hmic_text)
         hit.score += value
-        if prop not in LABELS and (hit.snippet is None or prop != hmic_text):
-            hit.snippet = text
+        if prop not in LABELS:
+            # Descriptions before passage texts, then the shortest: whatever the row order.
+            candidate = (prop == hmic_text, len(text), text)
+            if hit.snippet is None or candidate < (
+                hit.snippet_from_passage,
+                len(hit.snippet),
+                hit.snippet,
+            ):
+                hit.snippet, hit.snippet_from_passage = text, prop == hmic_text
     return sorted(hits.values(), key=lambda h: (-h.score, str(h.node)))
 
 
@@ -152,7 +160,7 @@ def _facets(
     """The project's own classes among the hits' types, most frequent first."""
     counts = Counter(t for h in hits for t in h.types if iris.is_internal(t))
     out = []
-    for iri, n in counts.most_common(12):
+    for iri, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:12]:
         href = f"{iris.root}/search?{urlencode({'q': query, 'type': iri})}"
         out.append((show(URIRef(iri), iris, labels.get(iri)), n, href))
     return out
