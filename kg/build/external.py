@@ -39,6 +39,7 @@ GRADE_CODES = {
     "ri": "requires-improvement",
     "inadequate": "inadequate",
 }
+REPORT_FORCE = "leicestershire"
 POLICE_UK = "https://data.police.uk/api/forces/"
 LEGISLATION = URIRef("http://www.legislation.gov.uk/ukpga/1996/16")
 
@@ -140,14 +141,13 @@ def peel_graph(base: Base) -> Graph:
     for row in _rows(FORCES_CSV):
         force = base.ID[f"force/{row['slug']}"]
         area = base.ID[f"place/{row['slug']}-police-area"]
+        label = _label_property(row["slug"])
         g.add((force, RDF.type, hmic.PoliceForce))
-        # The report's own force keeps the name the report gives it as its label.
-        label = SKOS.altLabel if row["slug"] == "leicestershire" else RDFS.label
         g.add((force, label, Literal(row["force"], lang="en")))
         g.add((force, hmic.servesArea, area))
         g.add((force, PROV.wasDerivedFrom, forces_csv))
         g.add((area, RDF.type, hmic.PoliceForceArea))
-        g.add((area, RDFS.label, Literal(f"{row['force']} police force area", lang="en")))
+        g.add((area, label, Literal(f"{row['force']} police force area", lang="en")))
         g.add((area, hmic.withinArea, base.ID["place/england-and-wales"]))
         g.add((area, PROV.wasDerivedFrom, forces_csv))
         if row["notes"]:
@@ -159,18 +159,17 @@ def peel_graph(base: Base) -> Graph:
         source_url = URIRef(row["source_url"])
         disputed = _disputed_grades(note)
         inspection = base.ID[f"inspection/crime-2014-{slug}"]
+        label = _label_property(slug)
         g.add((inspection, RDF.type, hmic.Inspection))
-        g.add(
-            (inspection, RDFS.label, Literal(f"Crime inspection 2014: {row['force']}", lang="en"))
-        )
+        g.add((inspection, label, Literal(f"Crime inspection 2014: {row['force']}", lang="en")))
         g.add((inspection, hmic.inspectedForce, force))
         g.add((inspection, hmic.partOfProgramme, programme))
         g.add((inspection, PROV.wasDerivedFrom, source_url))
         for column, qslug in QUESTIONS.items():
             judgment = base.ID[f"judgment/{slug}-2014/{qslug}"]
             g.add((judgment, RDF.type, hmic.Judgment))
-            label = f"{row['force']}: {QUESTION_LABELS[qslug]} (PEEL 2014)"
-            g.add((judgment, RDFS.label, Literal(label, lang="en")))
+            name = f"{row['force']}: {QUESTION_LABELS[qslug]} (PEEL 2014)"
+            g.add((judgment, label, Literal(name, lang="en")))
             g.add((judgment, hmic.question, question[qslug]))
             g.add((judgment, hmic.judgedForce, force))
             g.add((judgment, hmic.inInspection, inspection))
@@ -191,6 +190,12 @@ def peel_graph(base: Base) -> Graph:
                 g.add((judgment, hmic.grade, grade[stated]))
                 g.add((judgment, hmic.gradeStatus, hmic.Agreed))
     return g
+
+
+def _label_property(slug: str) -> URIRef:
+    """The report's own force and what the report says of it keep the report's labels; the
+    CSV's names for them become alternative labels."""
+    return SKOS.altLabel if slug == REPORT_FORCE else RDFS.label
 
 
 def _claim(
