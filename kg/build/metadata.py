@@ -12,6 +12,11 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS, VOID
 
 from kg.namespaces import ONS, WD, Base
 
+RIGHTS = (
+    "The encoding (ontology, identifiers, structure, links) is licensed CC BY 4.0 by the "
+    "hmic-kg project. The report text it quotes is © HMIC 2014 and is reproduced as the "
+    "source of record; reuse of that text is subject to HMIC's terms."
+)
 DUMP_FORMATS = {
     "ttl": ("text/turtle", "Turtle"),
     "nt": ("application/n-triples", "N-Triples"),
@@ -66,10 +71,8 @@ def describe(base: Base, graphs: dict[str, Graph]) -> Graph:
         )
     )
     g.add((dataset, DCTERMS.source, base.REPORT_IRI))
-    g.add(
-        (dataset, DCTERMS.rights, Literal("Report text © HMIC 2014; code MIT licence.", lang="en"))
-    )
-    g.add((dataset, DCTERMS.license, URIRef("https://opensource.org/license/mit")))
+    g.add((dataset, DCTERMS.rights, Literal(RIGHTS, lang="en")))
+    g.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     publisher = base.ID["organisation/hmic-kg-project"]
     g.add((dataset, DCTERMS.publisher, publisher))
     g.add((publisher, RDF.type, FOAF.Organization))
