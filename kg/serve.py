@@ -1,18 +1,55 @@
 """``kg serve``: the web app under gunicorn (a production WSGI server).
 
 Reads the settings; serves the browser and the SPARQL endpoint until stopped, logging one
-line per request with its status and time.
+line per request (client, request line, status, bytes, seconds). Each gunicorn worker
+process builds its own app and store, so each has its own pool of query worker processes
+(``query-workers``); its threads serve other requests while queries run. Malformed requests
+(a request line without a leading slash, binary garbage, oversized lines or headers) are
+answered 400 by gunicorn's parser and never reach the app; the worker keeps serving.
 """
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from kg.config import Settings
+from kg.store.base import StoreUnavailable
 
-ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
+LINGER = 0.002  # seconds a thread waits for the next request on its kept-alive connection
+MAX_IN_A_ROW = 100  # requests a thread serves on one connection before handing it back
+
+
+class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's ``gthread`` worker, except that a thread that has just answered on a
+    kept-alive connection waits a moment for that client's next request and serves it
+    itself, rather than handing the connection back to the main loop and through the thread
+    pool again (three thread hand-offs, measurable on a small machine). It does not wait
+    when other connections are queued for a thread, nor more than ``MAX_IN_A_ROW`` times."""
+
+    def handle(self, conn: Any) -> Any:
+        result = super().handle(conn)
+        served = 1
+        while result is True and self.alive and served < MAX_IN_A_ROW:
+            try:
+                buffered = bool(conn.parser.unreader.buf.getvalue())
+                if not buffered and self.tpool._work_queue.qsize():
+                    break
+                if not buffered and not select.select([conn.sock], [], [], LINGER)[0]:
+                    break
+            except (
+                AttributeError,
+                OSError,
+                ValueError,
+            ):  # another gunicorn version, a closed socket
+                break
+            result = super().handle(conn)
+            served += 1
+        return result
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -23,7 +60,8 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # e.g. control_socket_disable is new in gunicorn 27
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from web.app import create_app
@@ -31,15 +69,38 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings)
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 5000, workers: int = 2) -> None:
-    """Serve the app on ``host:port`` with ``workers`` gunicorn worker processes."""
-    options = {
+def options(
+    settings: Settings, host: str, port: int, workers: int, threads: int | None
+) -> dict[str, Any]:
+    """The gunicorn settings ``kg serve`` runs with."""
+    return {
         "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": 4,
+        "workers": max(1, workers),
+        "worker_class": LingeringThreadWorker,
+        "threads": threads or max(4, 2 * settings.query_workers),
+        "keepalive": 5,
         "accesslog": "-",
+        "errorlog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
+        # The gthread worker's heartbeat does not wait for requests; this only catches a
+        # worker that is stuck as a whole.
         "timeout": int(settings.query_timeout * 3) + 30,
+        "graceful_timeout": 10,
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+        "control_socket_disable": True,  # no extra socket in $HOME shared by every server
     }
-    _Server(settings, options).run()
+
+
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    workers: int = 2,
+    threads: int | None = None,
+) -> None:
+    """Serve the app on ``host:port`` with ``workers`` gunicorn worker processes."""
+    if settings.store == "embedded" and not (settings.dataset_dir / "dataset.nq").exists():
+        raise StoreUnavailable(f"no built dataset in {settings.dataset_dir}: run `kg build`")
+    _Server(settings, options(settings, host, port, workers, threads)).run()

@@ -46,6 +46,18 @@ class QueryRefused(StoreError):
     status = 400
 
 
+class UpdateRefused(QueryRefused):
+    """A SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP…) sent where only queries are run."""
+
+    status = 403
+
+
+class QueryTooLarge(QueryRefused):
+    """The query text (or the request carrying it) is longer than the configured limit."""
+
+    status = 413
+
+
 class QueryTimeout(StoreError):
     """The query ran past the time limit and was stopped."""
 
@@ -58,6 +70,10 @@ class StoreUnavailable(StoreError):
     status = 503
 
 
+class QueryAborted(StoreUnavailable):
+    """The engine stopped while running the query (a memory or stack limit); it restarts."""
+
+
 @dataclass
 class QueryResult:
     """A parsed query result: rows of rdflib terms (SELECT), a boolean (ASK) or a graph."""
@@ -67,6 +83,7 @@ class QueryResult:
     rows: list[dict[str, Node]] = field(default_factory=list)
     boolean: bool | None = None
     graph: Graph | None = None
+    truncated: bool = False  # True when the result limit cut rows or triples off
 
     def dicts(self) -> list[dict[str, Any]]:
         """Rows as plain Python values (literals converted, IRIs as strings): pandas-friendly."""
@@ -90,6 +107,7 @@ class RawResult:
     body: bytes
     media_type: str
     kind: str
+    truncated: bool = False  # True when the result limit cut rows or triples off
 
 
 @runtime_checkable

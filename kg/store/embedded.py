@@ -1,23 +1,39 @@
-"""The embedded backend: the built dataset (``out/current/dataset.nq``) loaded into an
-in-memory Oxigraph store (pyoxigraph), queried in-process.
+"""The embedded backend: the built dataset (``out/current/dataset.nq``) in Oxigraph's
+in-memory store, queried in a small pool of worker processes (:mod:`kg.sparql.pool`) that each
+hold a read-only copy, so a query is stopped at its time limit by killing its worker.
 
-Reads the dataset written by ``kg build``; writes nothing. The default graph of a query is
-the merge of all named graphs (each triple once) unless the request names its own default
-graphs.
+Reads the dataset written by ``kg build`` (the release the ``current`` link names when the
+store opens, so every worker and every restarted one loads the same build); writes nothing.
+The default graph of a query is the RDF merge of all named graphs unless the request names
+its own default graphs. Every query text is checked first (:func:`kg.sparql.guards.inspect`:
+size, nesting, no update) from a per-text cache; a text Oxigraph rejected is remembered, so
+it is not sent again. Results are cut at the ``result-limit`` setting (flagged ``truncated``).
+Workers are sandboxed (no file or socket can be opened); a query with a ``SERVICE`` clause
+runs on a separate, unsandboxed worker, because Oxigraph calls the service itself: callers
+that take query text from users must check the allowlist first
+(:func:`kg.sparql.guards.check_services`), as ``/sparql`` and ``/query`` do.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.config import Settings, load_settings
+from kg.sparql.guards import Limits, inspect
+from kg.sparql.pool import WorkerPool
+from kg.sparql.worker import load
 from kg.store.base import (
     GRAPH_FORMATS,
     SELECT_FORMATS,
+    QueryRefused,
     QueryResult,
     QuerySyntaxError,
     RawResult,
@@ -25,18 +41,8 @@ from kg.store.base import (
     StoreUnavailable,
 )
 
-_RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-_RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
+MERGE_DEFAULT_GRAPH = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+SYNTAX_CACHE = 1024  # query texts whose syntax error is remembered
 
 
 def to_rdflib(term: object) -> Node:
@@ -67,52 +73,70 @@ def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"unsupported term {term!r}")
 
 
-MERGE_DEFAULT_GRAPH = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
-
-
 def load_dataset(path: Path) -> ox.Store:
-    """An in-memory Oxigraph store holding the N-Quads dataset at ``path``."""
+    """An in-memory Oxigraph store holding the N-Quads dataset at ``path`` and, as its
+    default graph, the merge of its named graphs (what each query worker holds)."""
     if not path.exists():
         raise StoreUnavailable(f"no built dataset at {path}: run `kg build` first")
-    store = ox.Store()
-    store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-    # The default graph is the RDF merge of the named graphs: a set, so a triple stated in
-    # two graphs (e.g. asserted and peel2014) is one triple, not two rows.
-    store.update(MERGE_DEFAULT_GRAPH)
-    return store
+    return load(path)
+
+
+def _wire(term: Node) -> tuple[Any, ...]:
+    """An rdflib term as the worker protocol's tuple (checked here: an IRI or language tag
+    Oxigraph would refuse raises ValueError in the caller's process)."""
+    to_oxigraph(term)
+    if isinstance(term, URIRef):
+        return ("u", str(term))
+    if isinstance(term, BNode):
+        return ("b", str(term))
+    if isinstance(term, Literal):
+        datatype = str(term.datatype) if term.datatype else None
+        return ("l", str(term), datatype, term.language)
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def _node(term: tuple[Any, ...]) -> Node:
+    """The rdflib term of a worker protocol tuple."""
+    if term[0] == "u":
+        return URIRef(term[1])
+    if term[0] == "b":
+        return BNode(term[1])
+    if term[0] == "l":
+        if term[3]:
+            return Literal(term[1], lang=term[3])
+        return Literal(term[1], datatype=URIRef(term[2]))
+    raise StoreError("RDF 1.2 triple terms are not supported in parsed results")
 
 
 class EmbeddedStore:
-    """Queries an in-memory copy of the built dataset."""
+    """Queries in-memory copies of the built dataset held by worker processes."""
 
     backend = "embedded"
 
-    def __init__(self, dataset: Path) -> None:
-        self.path = dataset
-        self._store = load_dataset(dataset)
-
-    def _run(
+    def __init__(
         self,
-        sparql: str,
-        bindings: Mapping[str, Node] | None,
-        default_graphs: Sequence[str] | None,
-        named_graphs: Sequence[str] | None,
-    ) -> object:
-        kwargs: dict[str, object] = {}
-        if default_graphs:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        if named_graphs:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        if bindings:
-            kwargs["substitutions"] = {
-                ox.Variable(name): to_oxigraph(value) for name, value in bindings.items()
-            }
-        try:
-            return self._store.query(sparql, **kwargs)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(str(exc)) from None
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise StoreError(str(exc)) from None
+        dataset: Path,
+        *,
+        settings: Settings | None = None,
+        workers: int | None = None,
+        timeout: float | None = None,
+        result_limit: int | None = None,
+    ) -> None:
+        settings = settings or load_settings()
+        if not dataset.exists():
+            raise StoreUnavailable(f"no built dataset at {dataset}: run `kg build` first")
+        self.path = dataset.resolve()
+        self.timeout = settings.query_timeout if timeout is None else timeout
+        self.result_limit = settings.result_limit if result_limit is None else result_limit
+        self.limits = Limits.from_settings(settings)
+        self.memory_mb = settings.query_memory_limit
+        self.workers = workers or settings.query_workers
+        self._pool = WorkerPool(self.path, self.workers, memory_mb=self.memory_mb)
+        self._service_pool: WorkerPool | None = None
+        self._lock = threading.Lock()
+        self._syntax_errors: OrderedDict[str, str] = OrderedDict()
+
+    # -- the interface -------------------------------------------------------------------------
 
     def query(
         self,
@@ -124,22 +148,21 @@ class EmbeddedStore:
         timeout: float | None = None,
     ) -> QueryResult:
         """Run a read-only query and return parsed results."""
-        result = self._run(sparql, bindings, default_graphs, named_graphs)
-        try:
-            if isinstance(result, ox.QueryBoolean):
-                return QueryResult("ask", boolean=bool(result))
-            if isinstance(result, ox.QuerySolutions):
-                names = [v.value for v in result.variables]
-                rows = [
-                    {n: to_rdflib(sol[n]) for n in names if sol[n] is not None} for sol in result
-                ]
-                return QueryResult("select", variables=names, rows=rows)
-            graph = Graph()
-            for t in result:  # type: ignore[attr-defined]
-                graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-            return QueryResult("graph", graph=graph)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise StoreError(str(exc)) from None
+        answer = self._call("terms", sparql, "", bindings, default_graphs, named_graphs, timeout)
+        kind, payload, truncated = answer[1], answer[2], answer[3]
+        if kind == "ask":
+            return QueryResult("ask", boolean=bool(payload))
+        if kind == "select":
+            names, rows = payload
+            parsed = [
+                {n: _node(v) for n, v in zip(names, row, strict=True) if v is not None}
+                for row in rows
+            ]
+            return QueryResult("select", variables=names, rows=parsed, truncated=truncated)
+        graph = Graph()
+        for s, p, o in payload:
+            graph.add((_node(s), _node(p), _node(o)))
+        return QueryResult("graph", graph=graph, truncated=truncated)
 
     def query_raw(
         self,
@@ -151,19 +174,75 @@ class EmbeddedStore:
         timeout: float | None = None,
     ) -> RawResult:
         """Run a read-only query and serialise its result with Oxigraph's own writers."""
-        result = self._run(sparql, None, default_graphs, named_graphs)
-        try:
-            if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
-                kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
-                fmt = result_format if result_format in _RESULT_FORMATS else "json"
-                body = result.serialize(format=_RESULT_FORMATS[fmt])
-                return RawResult(body, SELECT_FORMATS[fmt], kind)
-            fmt = result_format if result_format in _RDF_FORMATS else "turtle"
-            body = result.serialize(format=_RDF_FORMATS[fmt])  # type: ignore[attr-defined]
-            return RawResult(body, GRAPH_FORMATS[fmt], "graph")
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise StoreError(str(exc)) from None
+        answer = self._call(
+            "raw", sparql, result_format, None, default_graphs, named_graphs, timeout
+        )
+        kind, body, truncated = answer[1], answer[2], answer[3]
+        if kind == "graph":
+            fmt = result_format if result_format in GRAPH_FORMATS else "turtle"
+            return RawResult(body, GRAPH_FORMATS[fmt], kind, truncated)
+        fmt = result_format if result_format in SELECT_FORMATS else "json"
+        return RawResult(body, SELECT_FORMATS[fmt], kind, truncated)
 
     def close(self) -> None:
-        """Drop the in-memory store."""
-        self._store = ox.Store()
+        """Stop the worker processes."""
+        self._pool.close()
+        if self._service_pool is not None:
+            self._service_pool.close()
+
+    # -- the work ------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        op: str,
+        sparql: str,
+        result_format: str,
+        bindings: Mapping[str, Node] | None,
+        default_graphs: Sequence[str] | None,
+        named_graphs: Sequence[str] | None,
+        timeout: float | None,
+    ) -> tuple[Any, ...]:
+        analysis = inspect(sparql, self.limits)
+        with self._lock:
+            known = self._syntax_errors.get(sparql)
+        if known is not None:
+            raise QuerySyntaxError(known)
+        capped = analysis.capped(sparql, self.result_limit)
+        request = {
+            "op": op,
+            "text": capped or sparql,
+            "format": result_format,
+            "cap": self.result_limit,
+            "count_rows": capped is not None,
+            "default_graphs": list(default_graphs or ()),
+            "named_graphs": list(named_graphs or ()),
+            "bindings": {k: _wire(v) for k, v in bindings.items()} if bindings else None,
+        }
+        pool = self._services() if analysis.services else self._pool
+        limit = self.timeout if timeout is None else timeout
+        answer = pool.call(request, limit)
+        if answer[0] == "syntax" and capped is not None:  # report the user's text, not ours
+            answer = pool.call({**request, "text": sparql, "count_rows": False}, limit)
+        if answer[0] == "ok":
+            return answer
+        message = " ".join(str(answer[1]).split())
+        if answer[0] == "syntax":
+            self._remember(sparql, message)
+            raise QuerySyntaxError(message)
+        if answer[0] == "query":
+            raise QueryRefused(f"the query cannot be evaluated: {message}")
+        raise StoreUnavailable(f"the query engine failed: {message}")
+
+    def _services(self) -> WorkerPool:
+        with self._lock:
+            if self._service_pool is None:
+                self._service_pool = WorkerPool(
+                    self.path, 1, sandbox=False, memory_mb=self.memory_mb
+                )
+            return self._service_pool
+
+    def _remember(self, sparql: str, message: str) -> None:
+        with self._lock:
+            self._syntax_errors[sparql] = message
+            if len(self._syntax_errors) > SYNTAX_CACHE:
+                self._syntax_errors.popitem(last=False)

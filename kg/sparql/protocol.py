@@ -1,0 +1,176 @@
+"""The SPARQL 1.1 Protocol's query operation, read from the raw parts of an HTTP request:
+``GET`` with ``query=``, ``POST`` of a form, ``POST`` of an ``application/sparql-query``
+body; ``default-graph-uri``, ``named-graph-uri`` and ``format`` parameters.
+
+Reads bytes, never trusts them: the body is read up to the size limit and no further, every
+parameter and body must be valid UTF-8 (or UTF-16 when the body says so), ``query`` must come
+exactly once, and anything that is an update (an ``update`` parameter, an
+``application/sparql-update`` body) is refused. Each refusal is a :class:`ProtocolError`
+(or a store error) with its HTTP status and a one-line reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import unquote_to_bytes
+
+from kg.store.base import QueryTooLarge, UpdateRefused
+
+MAX_FIELDS = 200  # parameters in a query string or form
+CACHED_LENGTH = 16384  # bytes of query string or form above which nothing is cached
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+UTF16 = {"utf-16", "utf-16le", "utf-16be", "utf16"}
+
+
+class ProtocolError(Exception):
+    """A request the protocol does not allow; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class QueryRequest:
+    """What a request asks: the query (None: no query, e.g. for the service description),
+    its dataset and the result formats named by ``format`` parameters."""
+
+    query: str | None
+    default_graph_uris: list[str] = field(default_factory=list)
+    named_graph_uris: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+
+
+def _pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    if len(raw) <= CACHED_LENGTH:
+        return list(_cached_pairs(raw, where))
+    return _decoded_pairs(raw, where)
+
+
+def _decoded_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    """``name=value`` pairs of a query string or form: '+' is a space, %XX a byte, and the
+    bytes must then be UTF-8 (nothing is replaced)."""
+    fields = [part for part in raw.split(b"&") if part]
+    if len(fields) > MAX_FIELDS:
+        raise ProtocolError(400, f"the {where} has more than {MAX_FIELDS} parameters")
+    pairs = []
+    for part in fields:
+        name, _, value = part.partition(b"=")
+        try:
+            pairs.append((_text(name), _text(value)))
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(
+                400, f"the {where} is not valid UTF-8 once percent-decoded ({exc.reason})"
+            ) from None
+    return pairs
+
+
+def _text(part: bytes) -> str:
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+
+
+@lru_cache(maxsize=512)
+def _cached_pairs(raw: bytes, where: str) -> tuple[tuple[str, str], ...]:
+    """A repeated request (the same query string) is not percent-decoded again (failures
+    are exceptions, which the cache does not keep)."""
+    return tuple(_decoded_pairs(raw, where))
+
+
+def _media(content_type: str | None) -> tuple[str, dict[str, str]]:
+    if not content_type:
+        return "", {}
+    media, *params = content_type.split(";")
+    parsed = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parsed[name.strip().lower()] = value.strip().strip('"').lower()
+    return media.strip().lower(), parsed
+
+
+def _decode_body(body: bytes, charset: str | None) -> str:
+    """The text of an ``application/sparql-query`` body: UTF-8 unless the charset (or a
+    byte-order mark) says UTF-16; anything undecodable is refused, never replaced."""
+    if charset is None and body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        charset = "utf-16"
+    if charset is None or charset in ("utf-8", "utf8"):
+        try:
+            return body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(
+                400, f"the body is not valid UTF-8 (byte {exc.start}: {exc.reason})"
+            ) from None
+    if charset in UTF16:
+        try:
+            return body.decode("utf-16" if charset == "utf16" else charset)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(
+                400, f"the body is not valid UTF-16 (byte {exc.start}: {exc.reason})"
+            ) from None
+    raise ProtocolError(415, f"unsupported charset {charset!r}: send UTF-8")
+
+
+def read_body(read: Callable[[int], bytes], content_length: int | None, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit`` bytes
+    (from ``Content-Length`` before reading, else after reading ``limit + 1`` bytes)."""
+    if content_length is not None and content_length > limit:
+        raise QueryTooLarge(f"the request body is {content_length:,} bytes; the limit is {limit:,}")
+    body = read(limit + 1)
+    if len(body) > limit:
+        raise QueryTooLarge(f"the request body is over the limit of {limit:,} bytes")
+    return body
+
+
+def parse_request(
+    method: str,
+    query_string: bytes,
+    content_type: str | None,
+    read: Callable[[int], bytes],
+    content_length: int | None,
+    max_body: int,
+) -> QueryRequest:
+    """The query operation a request asks for; raises :class:`ProtocolError`,
+    :class:`~kg.store.base.UpdateRefused` or :class:`~kg.store.base.QueryTooLarge`."""
+    params = _pairs(query_string, "query string")
+    body_query: str | None = None
+    if method == "POST":
+        media, options = _media(content_type)
+        if media == SPARQL_UPDATE:
+            raise UpdateRefused("this endpoint is read-only: SPARQL Update is not accepted")
+        if media == FORM:
+            charset = options.get("charset")
+            if charset not in (None, "utf-8", "utf8"):
+                raise ProtocolError(415, f"unsupported charset {charset!r} for a form: use UTF-8")
+            params += _pairs(read_body(read, content_length, max_body), "form body")
+        elif media == SPARQL_QUERY:
+            body_query = _decode_body(
+                read_body(read, content_length, max_body), options.get("charset")
+            )
+        else:
+            shown = media or "no Content-Type"
+            raise ProtocolError(415, f"POST a query as {FORM} or {SPARQL_QUERY} (got {shown})")
+    names = [name for name, _ in params]
+    if "update" in names:
+        raise UpdateRefused("this endpoint is read-only: SPARQL Update is not accepted")
+    queries = [value for name, value in params if name == "query"]
+    if body_query is not None:
+        if queries:
+            raise ProtocolError(400, "the query is given both in the body and as a parameter")
+        queries = [body_query]
+    if len(queries) > 1:
+        raise ProtocolError(400, f"{len(queries)} query parameters; send exactly one")
+    query = queries[0] if queries else None
+    if query is None and method == "POST":
+        raise ProtocolError(400, "missing query: send a query parameter or body")
+    if query is not None and not query.strip():
+        raise ProtocolError(400, "the query is empty")
+    return QueryRequest(
+        query,
+        [v for n, v in params if n == "default-graph-uri"],
+        [v for n, v in params if n == "named-graph-uri"],
+        [v for n, v in params if n == "format"],
+    )

@@ -1,0 +1,263 @@
+"""A query worker process: holds one read-only in-memory copy of the dataset and runs the
+queries the parent (:mod:`kg.sparql.pool`) sends it, one at a time, so the parent can stop a
+query by killing this process. Started as ``python -m kg.sparql.worker <dataset.nq> <options>``.
+
+Reads frames (4-byte length + pickle) on standard input and answers on standard output. Once
+the dataset is loaded it limits itself: a sandboxed worker may hold no more file descriptors
+than its three standard ones, so no query it runs can open a file or a socket (Oxigraph would
+otherwise call a ``SERVICE`` endpoint itself); its address space may grow by at most the
+configured memory limit. Queries run on a thread with a 256 MiB stack, so a deep expression
+ends in a timeout rather than a stack overflow. It dies with its parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import pickle
+import resource
+import signal
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+HEADER = struct.Struct(">I")
+STACK_BYTES = 256 * 1024 * 1024
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+# The default graph is the RDF merge of the named graphs: a set, so a triple stated in two
+# graphs (e.g. asserted and peel2014) is one triple, not two rows.
+MERGE_DEFAULT_GRAPH = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def load(path: Path) -> ox.Store:
+    """An in-memory store holding the N-Quads at ``path`` plus their merge as default graph."""
+    store = ox.Store()
+    store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    store.update(MERGE_DEFAULT_GRAPH)
+    return store
+
+
+def encode(term: Any) -> tuple[Any, ...]:
+    """A pyoxigraph term as a plain tuple (u: IRI, b: blank node, l: literal, t: triple)."""
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return ("u", term.value)
+    if kind is ox.Literal:
+        return ("l", term.value, term.datatype.value, term.language)
+    if kind is ox.BlankNode:
+        return ("b", term.value)
+    return ("t", encode(term.subject), encode(term.predicate), encode(term.object))
+
+
+def decode(term: tuple[Any, ...]) -> Any:
+    """The pyoxigraph term of an :func:`encode` tuple."""
+    if term[0] == "u":
+        return ox.NamedNode(term[1])
+    if term[0] == "b":
+        return ox.BlankNode(term[1])
+    if term[0] == "l":
+        if term[3]:
+            return ox.Literal(term[1], language=term[3])
+        return ox.Literal(term[1], datatype=ox.NamedNode(term[2] or XSD_STRING))
+    return ox.Triple(decode(term[1]), decode(term[2]), decode(term[3]))
+
+
+def _cut_tsv(tsv: bytes, cap: int) -> tuple[bytes, bool]:
+    """TSV results (one line per row: values escape their newlines) cut to ``cap`` rows."""
+    if tsv.count(b"\n") - 1 <= cap:
+        return tsv, False
+    end = -1
+    for _ in range(cap + 1):  # the header line and cap rows
+        end = tsv.index(b"\n", end + 1)
+    return tsv[: end + 1], True
+
+
+def run(store: ox.Store, request: dict[str, Any]) -> tuple[Any, ...]:
+    """Execute one request; the answer is ("ok", …) or (error kind, message)."""
+    options: dict[str, Any] = {}
+    if request.get("default_graphs"):
+        options["default_graph"] = [ox.NamedNode(g) for g in request["default_graphs"]]
+    if request.get("named_graphs"):
+        options["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
+    if request.get("bindings"):
+        options["substitutions"] = {
+            ox.Variable(name): decode(value) for name, value in request["bindings"].items()
+        }
+    cap: int = request["cap"]
+    try:
+        result = store.query(request["text"], **options)
+        if request["op"] == "terms":
+            return ("ok", *_terms(result, cap))
+        again = partial(store.query, request["text"], **options)
+        return ("ok", *_serialised(result, request["format"], cap, request["count_rows"], again))
+    except SyntaxError as exc:
+        return ("syntax", str(exc))
+    except OSError as exc:
+        return ("os", str(exc))
+    except (RuntimeError, ValueError, TypeError, KeyError) as exc:
+        return ("query", str(exc))
+
+
+def _terms(result: Any, cap: int) -> tuple[Any, ...]:
+    if isinstance(result, ox.QueryBoolean):
+        return ("ask", bool(result), False)
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        columns = range(len(names))
+        rows = [
+            tuple(None if s[i] is None else encode(s[i]) for i in columns)
+            for s in islice(result, cap + 1)
+        ]
+        return ("select", (names, rows[:cap]), len(rows) > cap)
+    triples = [
+        (encode(t.subject), encode(t.predicate), encode(t.object)) for t in islice(result, cap + 1)
+    ]
+    return ("graph", triples[:cap], len(triples) > cap)
+
+
+def most_rows(body: bytes, fmt: str, cap: int) -> int:
+    """An upper bound of the rows in serialised results, from byte counts only: exact for
+    TSV and XML (values escape their line breaks and '<'), and for JSON unless a value holds
+    "{}" (a value cannot hold '{"': quotes are escaped) or for CSV a line break."""
+    if fmt == "json":
+        braces = body.count(b"{") - 3  # one fast pass: every row opens at least one brace
+        if braces <= cap:
+            return braces
+        objects = body.count(b'{"') + body.count(b"{}")
+        terms = body.count(b'{"type":"') + body.count(b'"value":{"subject":')
+        return objects - terms - 3  # the head, vars and bindings objects
+    if fmt == "xml":
+        return body.count(b"<result>") + body.count(b"<result/>")
+    return body.count(b"\n") - 1  # the header line
+
+
+def _serialised(
+    result: Any, fmt: str, cap: int, count_rows: bool, again: Callable[[], Any]
+) -> tuple[Any, ...]:
+    if isinstance(result, ox.QueryTriples):
+        triples = list(islice(result, cap + 1))
+        body = ox.serialize(triples[:cap], format=RDF_FORMATS.get(fmt, ox.RdfFormat.TURTLE))
+        return ("graph", body, len(triples) > cap)
+    kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
+    fmt = fmt if fmt in RESULT_FORMATS else "json"
+    target = RESULT_FORMATS[fmt]
+    body = result.serialize(format=target)
+    # A SELECT without a small LIMIT of its own was sent with LIMIT cap + 1: cut the extra
+    # row if it came back (rarely: only results that big are read a second time).
+    if kind == "ask" or not count_rows or most_rows(body, fmt, cap) <= cap:
+        return (kind, body, False)
+    if fmt == "tsv":
+        tsv = body
+    elif fmt == "csv":  # CSV cannot be read back faithfully: run the query again as TSV
+        tsv = again().serialize(format=ox.QueryResultsFormat.TSV)
+    else:
+        parsed = ox.parse_query_results(body, format=target)
+        tsv = parsed.serialize(format=ox.QueryResultsFormat.TSV)  # type: ignore[union-attr]
+    tsv, truncated = _cut_tsv(tsv, cap)
+    if fmt == "tsv":
+        return (kind, tsv, truncated)
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return (kind, parsed.serialize(format=target), truncated)  # type: ignore[union-attr]
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = os.read(fd, size - len(chunks))
+        if not chunk:
+            return None
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _write(fd: int, message: Any) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(HEADER.pack(len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _die_with_parent(parent: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(0)
+
+
+def _limit(sandbox: bool, memory_mb: int) -> None:
+    if memory_mb > 0:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            size = int(statm.read().split()[0]) * resource.getpagesize()
+        limit = size + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if sandbox:
+        for fd in range(3, 1024):  # keep only stdin, stdout and stderr
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (3, 3))
+
+
+def serve(store: ox.Store, sandbox: bool, memory_mb: int, rfd: int, wfd: int) -> None:
+    """Answer requests until the parent closes the pipe."""
+    _limit(sandbox, memory_mb)
+    _write(wfd, ("ready", len(store)))
+    while True:
+        header = _read_exact(rfd, HEADER.size)
+        if header is None:
+            return
+        payload = _read_exact(rfd, HEADER.unpack(header)[0])
+        if payload is None:
+            return
+        # The parent is the only writer of this pipe, which nothing else can reach.
+        request = pickle.loads(payload)  # noqa: S301
+        try:
+            answer = run(store, request)
+        except Exception as exc:  # a bad request must not end the worker
+            answer = ("query", f"{type(exc).__name__}: {exc}")
+        _write(wfd, answer)
+
+
+def main(argv: list[str]) -> int:
+    """Load the dataset named in ``argv`` and serve requests on stdin/stdout."""
+    options = json.loads(argv[2])
+    _die_with_parent(int(options["parent"]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    rfd, wfd = sys.stdin.fileno(), sys.stdout.fileno()
+    try:
+        store = load(Path(argv[1]))
+    except (OSError, SyntaxError, ValueError) as exc:
+        _write(wfd, ("failed", f"cannot load {argv[1]}: {exc}"))
+        return 1
+    threading.stack_size(STACK_BYTES)
+    thread = threading.Thread(
+        target=serve, args=(store, bool(options["sandbox"]), int(options["memory_mb"]), rfd, wfd)
+    )
+    thread.start()
+    thread.join()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,201 @@
+"""The SPARQL 1.1 query endpoint at ``/sparql`` (read-only, bounded, CORS-enabled).
+
+Reads the app's store and settings. A request is parsed by :mod:`kg.sparql.protocol`,
+checked by :mod:`kg.sparql.guards` (limits, no update, no ``SERVICE``/``FROM`` outside the
+dataset unless allowlisted) before any engine parses it, negotiated by
+:mod:`kg.sparql.negotiation` and run by the store with the configured time limit. ``GET``
+without a query answers the service description (:mod:`kg.sparql.description`). Every error
+is a 4xx or 503 with a one-line reason (text or JSON, per ``Accept``), never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from kg.config import Settings
+from kg.sparql import negotiation as neg
+from kg.sparql.description import Dataset, dataset_sizes, description, html_page
+from kg.sparql.guards import Limits, check_dataset, check_services, inspect
+from kg.sparql.protocol import ProtocolError, QueryRequest, parse_request
+from kg.store.base import GraphStore, StoreError
+
+bp = Blueprint("sparql", __name__)
+
+METHODS = ["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"]
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Type, X-Result-Truncated",
+}
+RESULT_HEADERS = [*CORS.items(), ("Vary", "Accept")]
+PREFLIGHT = {
+    **CORS,
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Max-Age": "86400",
+}
+ALLOWED_REQUEST_HEADERS = "Accept, Content-Type, Accept-Language, Cache-Control"
+_LOCK = threading.Lock()
+MAX_MESSAGE = 600  # characters of an error message (Oxigraph lists every expected token)
+REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    503: "Service Unavailable",
+}
+
+
+class _Context:
+    """What the endpoint keeps per app: settings-derived limits and the dataset's sizes."""
+
+    def __init__(self, settings: Settings, store: GraphStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.limits = Limits.from_settings(settings)
+        self.allowlist = frozenset(settings.service_allowlist)
+        self._dataset: Dataset | None = None
+
+    def dataset(self) -> Dataset:
+        """The named graphs and their sizes (asked once: the dataset does not change while
+        the app runs)."""
+        with _LOCK:
+            if self._dataset is None:
+                self._dataset = dataset_sizes(self.store, self.settings.query_timeout)
+            return self._dataset
+
+
+def _context() -> _Context:
+    found = current_app.extensions.get("hmic_sparql")
+    if found is None:
+        found = _Context(current_app.config["SETTINGS"], current_app.config["STORE"])
+        current_app.extensions["hmic_sparql"] = found
+    return found
+
+
+def _error(status: int, message: str) -> Response:
+    """An error answer: a one-line reason as text, or JSON when the client prefers it."""
+    if status not in REASONS:
+        status = 503 if status >= 500 else 400
+    line = " ".join(message.split())
+    if len(line) > MAX_MESSAGE:
+        line = line[: MAX_MESSAGE - 1] + "…"
+    offer = neg.negotiate(request.headers.get("Accept"), neg.ERROR_OFFERS) or neg.ERROR_OFFERS[0]
+    if offer.key == "json":
+        body = json.dumps({"status": status, "error": REASONS[status], "message": line})
+    else:
+        body = f"{status} {REASONS[status]}: {line}\n"
+    response = Response(body, status=status, headers=CORS, content_type=offer.content_type)
+    if status == 405:
+        response.headers["Allow"] = "GET, HEAD, POST, OPTIONS"
+    return response
+
+
+def _preflight() -> Response:
+    headers = dict(PREFLIGHT)
+    asked = request.headers.get("Access-Control-Request-Headers", "")
+    safe = [h.strip() for h in asked.split(",") if h.strip().replace("-", "").isalnum()]
+    headers["Access-Control-Allow-Headers"] = ", ".join(safe) or ALLOWED_REQUEST_HEADERS
+    headers["Vary"] = "Origin, Access-Control-Request-Headers"
+    response = Response(status=204, headers=headers)
+    del response.headers["Content-Type"]
+    return response
+
+
+def _service_description(context: _Context, wanted: QueryRequest) -> Response:
+    offers = neg.DESCRIPTION_OFFERS
+    offer = neg.by_name(wanted.formats, offers) if wanted.formats else None
+    if offer is None:
+        offer = neg.negotiate(request.headers.get("Accept"), offers)
+    if offer is None:
+        return _error(406, f"no acceptable format; available: {neg.available(offers)}")
+    endpoint = request.base_url
+    settings = context.settings
+    options: dict[str, Any] = {
+        "timeout": settings.query_timeout,
+        "result_limit": settings.result_limit,
+        "allowlist": context.allowlist,
+    }
+    if offer.key == "html":
+        body: str | bytes = html_page(endpoint, context.dataset(), **options)
+    else:
+        graph = description(endpoint, context.dataset(), **options)
+        formats = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+        body = graph.serialize(format=formats[offer.key], encoding="utf-8")
+    headers = {**CORS, "Vary": "Accept"}
+    return Response(body, status=200, headers=headers, content_type=offer.content_type)
+
+
+def _answer() -> Response:
+    context = _context()
+    settings = context.settings
+    environ = request.environ
+    wanted = parse_request(
+        request.method,
+        environ.get("QUERY_STRING", "").encode("latin-1"),
+        request.headers.get("Content-Type"),
+        request.stream.read,
+        request.content_length,
+        settings.max_body_size,
+    )
+    if wanted.query is None:
+        return _service_description(context, wanted)
+    analysis = inspect(wanted.query, context.limits)
+    check_services(analysis, context.allowlist)
+    dataset_named = (
+        analysis.from_graphs
+        or analysis.from_named
+        or wanted.default_graph_uris
+        or wanted.named_graph_uris
+    )
+    if dataset_named:
+        check_dataset(
+            analysis,
+            wanted.default_graph_uris,
+            wanted.named_graph_uris,
+            context.dataset().graphs,
+            context.allowlist,
+        )
+    offers = neg.GRAPH_OFFERS if analysis.kind == "graph" else neg.SOLUTION_OFFERS
+    if wanted.formats:
+        offer = neg.by_name(wanted.formats, offers)
+        if offer is None:
+            shown = ", ".join(wanted.formats)
+            return _error(406, f"format {shown!r} is not available; use {neg.available(offers)}")
+    else:
+        offer = neg.negotiate(request.headers.get("Accept"), offers)
+        if offer is None:
+            return _error(406, f"no acceptable result format; available: {neg.available(offers)}")
+    raw = context.store.query_raw(
+        wanted.query,
+        offer.key,
+        default_graphs=wanted.default_graph_uris or None,
+        named_graphs=wanted.named_graph_uris or None,
+        timeout=settings.query_timeout,
+    )
+    headers = [*RESULT_HEADERS, ("Content-Type", offer.content_type)]
+    if raw.truncated:
+        headers.append(("X-Result-Truncated", "true"))
+    return Response(raw.body, status=200, headers=headers)
+
+
+@bp.route("/sparql", methods=METHODS)
+def endpoint() -> Response:
+    """The SPARQL 1.1 Protocol query operation (and the service description)."""
+    if request.method == "OPTIONS":
+        return _preflight()
+    if request.method not in ("GET", "HEAD", "POST"):
+        return _error(405, f"{request.method} is not supported: use GET or POST")
+    try:
+        return _answer()
+    except ProtocolError as exc:
+        return _error(exc.status, str(exc))
+    except StoreError as exc:
+        return _error(exc.status, str(exc))
+    except Exception:  # a bug must not become a 500 with a stack trace
+        current_app.logger.exception("SPARQL request failed")
+        return _error(503, "the endpoint could not answer this request")
