@@ -287,3 +287,19 @@ def test_one_log_line_per_request_with_status_and_time(server):
     )
     statuses = {pattern.match(line.strip()).group(1) for line in access}  # type: ignore[union-attr]
     assert {"200", "400"} <= statuses
+
+
+def test_a_query_past_the_memory_limit_ends_only_its_worker(settings):
+    from kg.sparql.pool import WorkerPool
+    from kg.store.base import QueryAborted
+
+    pool = WorkerPool(settings.dataset_dir / "dataset.nq", 1, memory_mb=64)
+    request = {"op": "raw", "format": "json", "cap": 10, "count_rows": False}
+    try:
+        began = time.monotonic()
+        with pytest.raises(QueryAborted, match="ran out of memory"):
+            pool.call({**request, "text": "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"}, 60)
+        assert time.monotonic() - began < 30
+        assert pool.call({**request, "text": "ASK { ?s ?p ?o }"}, 60)[0] == "ok"  # restarted
+    finally:
+        pool.close()

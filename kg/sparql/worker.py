@@ -26,7 +26,7 @@ from collections.abc import Callable
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
@@ -181,14 +181,9 @@ def _serialised(
     return (kind, parsed.serialize(format=target), truncated)  # type: ignore[union-attr]
 
 
-def _read_exact(fd: int, size: int) -> bytes | None:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = os.read(fd, size - len(chunks))
-        if not chunk:
-            return None
-        chunks += chunk
-    return bytes(chunks)
+def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
+    data = stream.read(size)
+    return data if len(data) == size else None
 
 
 def _write(fd: int, message: Any) -> None:
@@ -223,11 +218,13 @@ def serve(store: ox.Store, sandbox: bool, memory_mb: int, rfd: int, wfd: int) ->
     """Answer requests until the parent closes the pipe."""
     _limit(sandbox, memory_mb)
     _write(wfd, ("ready", len(store)))
+    # Buffered: a whole request frame usually arrives in one read.
+    stream = os.fdopen(rfd, "rb", buffering=1 << 16, closefd=False)
     while True:
-        header = _read_exact(rfd, HEADER.size)
+        header = _read_exact(stream, HEADER.size)
         if header is None:
             return
-        payload = _read_exact(rfd, HEADER.unpack(header)[0])
+        payload = _read_exact(stream, HEADER.unpack(header)[0])
         if payload is None:
             return
         # The parent is the only writer of this pipe, which nothing else can reach.
