@@ -32,7 +32,7 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def store(settings: Settings) -> Iterator[EmbeddedStore]:
     """The embedded store over the built dataset."""
-    st = EmbeddedStore(settings.dataset_dir / "dataset.nq")
+    st = EmbeddedStore(settings.dataset_dir / "dataset.nq", settings=settings)
     yield st
     st.close()
 

@@ -16,9 +16,9 @@ def open_store(settings: Settings) -> GraphStore:
     if settings.store == "embedded":
         from kg.store.embedded import EmbeddedStore
 
-        return EmbeddedStore(settings.dataset_dir / "dataset.nq")
+        return EmbeddedStore(settings.dataset_dir / "dataset.nq", settings=settings)
     if settings.store == "remote":
-        from kg.store.remote import RemoteStore  # type: ignore[import-not-found]
+        from kg.store.remote import RemoteStore
 
         return RemoteStore(settings)
     raise ValueError(f"unknown store backend {settings.store!r} (use 'embedded' or 'remote')")
