@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,10 @@ def _wire(term: Node) -> tuple[Any, ...]:
     raise TypeError(f"unsupported term {term!r}")
 
 
+@lru_cache(maxsize=1 << 16)
 def _node(term: tuple[Any, ...]) -> Node:
-    """The rdflib term of a worker protocol tuple."""
+    """The rdflib term of a worker protocol tuple (memoised: rdflib terms are immutable, and
+    building a Literal is the dearest part of reading a result)."""
     if term[0] == "u":
         return URIRef(term[1])
     if term[0] == "b":
