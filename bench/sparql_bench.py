@@ -145,11 +145,13 @@ def wait_until_up(host: str, port: int, path: str, seconds: float = 60.0) -> Non
 
 
 @contextmanager
-def kg_server(workers: int) -> Iterator[tuple[int, str, int]]:
+def kg_server(workers: int, result_cache: bool) -> Iterator[tuple[int, str, int]]:
     port = free_port()
+    env = {**os.environ, "HMIC_KG_RESULT_CACHE_ENTRIES": "256" if result_cache else "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -338,10 +340,17 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--workers", type=int, default=2, help="kg serve worker processes")
     parser.add_argument("--engines", action="store_true", help="also time rdflib vs pyoxigraph")
+    parser.add_argument(
+        "--result-cache",
+        choices=["off", "on"],
+        default="off",
+        help="hmic-kg's cache of answers (off: compare the engines; on: as deployed)",
+    )
     args = parser.parse_args()
     if not DATASET.exists():
         raise SystemExit(f"no dataset at {DATASET}: run `kg build`")
-    with kg_server(args.workers) as kg, oxigraph_server() as oxigraph:
+    print(f"hmic-kg result cache: {args.result_cache}")
+    with kg_server(args.workers, args.result_cache == "on") as kg, oxigraph_server() as oxigraph:
         servers = {"hmic-kg": kg, "oxigraph": oxigraph}
         check_same_answers(servers)
         print(

@@ -35,6 +35,7 @@ class Settings:
     max_query_nesting: int = 64
     max_query_chain: int = 256
     query_memory_limit: int = 2048
+    result_cache_entries: int = 256
 
     @property
     def dataset_dir(self) -> Path:
@@ -57,6 +58,7 @@ _CASTS = {
     "max_query_nesting": int,
     "max_query_chain": int,
     "query_memory_limit": int,
+    "result_cache_entries": int,
     "service_allowlist": lambda v: tuple(v if isinstance(v, list) else json.loads(v)),
 }
 

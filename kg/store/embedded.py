@@ -96,6 +96,36 @@ def _wire(term: Node) -> tuple[Any, ...]:
     raise TypeError(f"unsupported term {term!r}")
 
 
+CACHED_ANSWER_BYTES = 1 << 20
+CACHED_ANSWER_ROWS = 5000
+
+
+def _cache_key(request: dict[str, Any]) -> tuple[Any, ...]:
+    """The identity of a request: the dataset never changes while a store is open, so the same
+    request always has the same answer."""
+    bindings = tuple(sorted(request["bindings"].items())) if request["bindings"] else ()
+    return (
+        request["op"],
+        request["text"],
+        request["format"],
+        bindings,
+        tuple(request["default_graphs"]),
+        tuple(request["named_graphs"]),
+    )
+
+
+def _small(answer: tuple[Any, ...]) -> bool:
+    """Whether an answer is small enough to keep in the result cache."""
+    payload = answer[2]
+    if isinstance(payload, bytes):
+        return len(payload) <= CACHED_ANSWER_BYTES
+    if isinstance(payload, tuple) and len(payload) == 2:  # (variables, rows)
+        return len(payload[1]) <= CACHED_ANSWER_ROWS
+    if isinstance(payload, list):  # triples
+        return len(payload) <= CACHED_ANSWER_ROWS
+    return True
+
+
 @lru_cache(maxsize=1 << 16)
 def _node(term: tuple[Any, ...]) -> Node:
     """The rdflib term of a worker protocol tuple (memoised: rdflib terms are immutable, and
@@ -138,6 +168,8 @@ class EmbeddedStore:
         self._service_pool: WorkerPool | None = None
         self._lock = threading.Lock()
         self._syntax_errors: OrderedDict[str, str] = OrderedDict()
+        self._answers: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
+        self.cache_entries = settings.result_cache_entries
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -221,12 +253,25 @@ class EmbeddedStore:
             "named_graphs": list(named_graphs or ()),
             "bindings": {k: _wire(v) for k, v in bindings.items()} if bindings else None,
         }
+        key = None
+        if self.cache_entries and not analysis.services:
+            key = _cache_key(request)
+            with self._lock:
+                cached = self._answers.get(key)
+                if cached is not None:
+                    self._answers.move_to_end(key)
+                    return cached
         pool = self._services() if analysis.services else self._pool
         limit = self.timeout if timeout is None else timeout
         answer = pool.call(request, limit)
         if answer[0] == "syntax" and capped is not None:  # report the user's text, not ours
             answer = pool.call({**request, "text": sparql, "count_rows": False}, limit)
         if answer[0] == "ok":
+            if key is not None and _small(answer):
+                with self._lock:
+                    self._answers[key] = answer
+                    if len(self._answers) > self.cache_entries:
+                        self._answers.popitem(last=False)
             return answer
         message = " ".join(str(answer[1]).split())
         if answer[0] == "syntax":
