@@ -9,6 +9,7 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
+from kg.sparql.lexer import analyse
 from kg.store import bindings
 from kg.store.base import QueryRefused
 from kg.store.bindings import BindingError, inject, query_form, term
@@ -212,7 +213,7 @@ def test_service_targets_are_resolved():
         "SERVICE ?e { } SERVICE unknown:q { } SERVICE <http://c.example/sparql> { }\n"
         "FILTER (?o != 'SERVICE <http://string.example/>') }"
     )
-    assert bindings.service_targets(query) == [
+    assert list(analyse(query).services) == [
         "http://a.example/sp/arql",
         "http://b.example/x/q",
         None,
@@ -223,6 +224,6 @@ def test_service_targets_are_resolved():
 
 def test_escaped_iris_are_read_as_the_engine_reads_them():
     escaped = r"SELECT * { SERVICE <http://127.0.0.1:1\u002Fsparql> { ?s ?p ?o } }"
-    assert bindings.service_targets(escaped) == ["http://127.0.0.1:1/sparql"]
+    assert analyse(escaped).services == ("http://127.0.0.1:1/sparql",)
     query = r"SELECT ?s WHERE { ?s <http://example.org/\u007B> ?o }"
     assert inject(query, {"s": A}).count("VALUES") == 1

@@ -348,7 +348,7 @@ def test_service_is_refused(client):
     query = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
     response = client.get("/query?query=" + quote(query))
     assert response.status_code == 400
-    assert "SERVICE is not allowed" in html(response)
+    assert "SERVICE &lt;http://127.0.0.1:9/sparql&gt; is not on this endpoint" in html(response)
 
 
 def test_ask_and_construct_queries(client):

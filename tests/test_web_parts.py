@@ -7,9 +7,11 @@ import pytest
 from rdflib import XSD, Literal
 
 from kg.namespaces import Base
+from kg.sparql.guards import check_services
+from kg.sparql.lexer import analyse
 from kg.store.base import QuerySyntaxError
 from web import queries
-from web.query_editor import check_services, problem_of, service_targets, with_prefixes
+from web.query_editor import problem_of, with_prefixes
 from web.reader import locate, segments
 from web.search import rank, score, terms_of
 from web.svg import grade_scale, grouped_bars, neighbourhood, nice_ticks, wrap
@@ -130,10 +132,10 @@ def test_service_clauses_are_found_outside_strings_and_comments():
       SERVICE SILENT <http://example.org/sparql> { ?s ?p ?o }
       service ?endpoint { ?a ?b ?c }
     }"""
-    assert service_targets(query) == ["http://example.org/sparql", None]
-    with pytest.raises(Exception, match="SERVICE is not allowed"):
-        check_services(query, ("http://example.org/sparql",))
-    check_services("SELECT * WHERE { ?s ?p ?o }", ())
+    assert analyse(query).services == ("http://example.org/sparql", None)
+    with pytest.raises(Exception, match="SERVICE needs a constant endpoint"):
+        check_services(analyse(query), ("http://example.org/sparql",))
+    check_services(analyse("SELECT * WHERE { ?s ?p ?o }"), ())
 
 
 def test_parse_errors_point_at_their_line():

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import BadRequest
 
+from kg.sparql.guards import Limits, check_services, inspect
 from kg.store.base import QueryRefused, QueryResult, QuerySyntaxError, QueryTimeout, StoreError
 from web import access, params, queries
 from web.iris import Iris
@@ -38,15 +39,6 @@ EXTENSIONS = {
     "application/ld+json": "jsonld",
     "application/rdf+xml": "rdf",
 }
-_TOKENS = re.compile(
-    r"""(?P<iri><[^<>"{}|^`\\\s]*>)
-      | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-      | (?P<comment>\#[^\n]*)
-      | (?P<word>[A-Za-z_][A-Za-z_0-9-]*)
-      | (?P<var>[?$][A-Za-z_0-9]+)
-      | (?P<other>\S)""",
-    re.X | re.S,
-)
 _POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
 _DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.I)
 
@@ -70,33 +62,6 @@ class ParseProblem:
     line: int | None = None
     column: int | None = None
     source_line: str | None = None
-
-
-def service_targets(query: str) -> list[str | None]:
-    """The IRIs named by SERVICE clauses (None for a variable), outside strings and comments."""
-    tokens = [(m.lastgroup, m.group()) for m in _TOKENS.finditer(query) if m.lastgroup != "comment"]
-    targets: list[str | None] = []
-    for i, (kind, text) in enumerate(tokens):
-        if kind == "word" and text.upper() == "SERVICE":
-            j = i + 1
-            if j < len(tokens) and tokens[j][1].upper() == "SILENT":
-                j += 1
-            if j < len(tokens) and tokens[j][0] == "iri":
-                targets.append(tokens[j][1][1:-1])
-            else:
-                targets.append(None)
-    return targets
-
-
-def check_services(query: str, allowed: tuple[str, ...]) -> None:
-    """Refuse a query whose SERVICE clauses reach an endpoint outside ``allowed``."""
-    for target in service_targets(query):
-        if target is None or target not in allowed:
-            raise QueryRefused(
-                "SERVICE is not allowed here"
-                + (f" for <{target}>" if target else " with a variable endpoint")
-                + ": this editor only queries the hmic-kg dataset."
-            )
 
 
 def with_prefixes(query: str, prefixes: dict[str, str]) -> tuple[str, int]:
@@ -171,7 +136,7 @@ def editor() -> Response | tuple[str, int] | str:
     status = 200
     full, added = with_prefixes(text, access.prefixes())
     try:
-        check_services(text, settings.service_allowlist)
+        check_services(inspect(full, Limits.from_settings(settings)), settings.service_allowlist)
         if fmt != "html":
             raw = access.store().query_raw(full, fmt, timeout=settings.query_timeout)
             media_type = raw.media_type.split(";")[0].strip()

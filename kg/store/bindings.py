@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
@@ -251,45 +250,6 @@ def query_form(sparql: str) -> str:
             if upper in _UPDATE_WORDS:
                 return "UPDATE"
     return ""
-
-
-def _unescape(text: str) -> str:
-    """``\\uXXXX`` and ``\\UXXXXXXXX`` escapes in an IRI replaced by their characters."""
-    return re.sub(
-        r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})",
-        lambda m: chr(int(m.group(1) or m.group(2), 16)),
-        text,
-    )
-
-
-def service_targets(sparql: str) -> list[str | None]:
-    """The endpoint of every ``SERVICE`` clause, resolved against the query's ``PREFIX`` and
-    ``BASE`` declarations (``None`` for a variable or unreadable endpoint)."""
-    tokens = list(_tokens(sparql))
-    prefixes: dict[str, str] = {}
-    base = ""
-    targets: list[str | None] = []
-    for i, tok in enumerate(tokens):
-        upper = tok.text.upper() if tok.kind == "word" else ""
-        after = tokens[i + 1 : i + 3]
-        if upper == "PREFIX" and len(after) == 2 and after[1].kind == "iri":
-            prefixes[after[0].text] = urljoin(base, _unescape(after[1].text[1:-1]))
-        elif upper == "BASE" and after and after[0].kind == "iri":
-            base = urljoin(base, _unescape(after[0].text[1:-1]))
-        elif upper == "SERVICE":
-            if after and after[0].kind == "word" and after[0].text.upper() == "SILENT":
-                after = tokens[i + 2 : i + 3]
-            target = after[0] if after else None
-            if target is not None and target.kind == "iri":
-                targets.append(urljoin(base, _unescape(target.text[1:-1])))
-            elif target is not None and target.kind == "word" and ":" in target.text:
-                prefix, _, local = target.text.partition(":")
-                namespace = prefixes.get(prefix + ":")
-                local = re.sub(r"\\(.)", r"\1", local)
-                targets.append(namespace + local if namespace is not None else None)
-            else:
-                targets.append(None)
-    return targets
 
 
 def inject(sparql: str, bindings: Mapping[str, Node]) -> str:

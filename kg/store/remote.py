@@ -30,6 +30,7 @@ from SPARQLWrapper import GET, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from kg.config import Settings
+from kg.sparql.guards import Limits, check_services, inspect
 from kg.store import bindings as binder
 from kg.store.base import (
     GRAPH_FORMATS,
@@ -60,6 +61,7 @@ class RemoteStore:
         self.endpoint = settings.remote_query_endpoint
         self.timeout = settings.remote_timeout
         self.allowlist = frozenset(settings.service_allowlist)
+        self.limits = Limits.from_settings(settings)
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -165,11 +167,9 @@ class RemoteStore:
             ) from None
 
     def _check_services(self, sparql: str) -> None:
-        """The server would call any SERVICE endpoint itself: refuse those not allowlisted."""
-        for target in binder.service_targets(sparql):
-            if target is None or target not in self.allowlist:
-                shown = f"<{target}>" if target else "a variable endpoint"
-                raise QueryRefused(f"SERVICE to {shown} is not allowed (setting service-allowlist)")
+        """The endpoint's guards, before anything is sent: limits, no update, and no SERVICE
+        outside the allowlist (the server would call any endpoint itself)."""
+        check_services(inspect(sparql, self.limits), self.allowlist)
 
     def _timeout(self) -> QueryTimeout:
         return QueryTimeout(f"the SPARQL server at {self.endpoint} did not answer in time")
