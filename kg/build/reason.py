@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import owlrl
-from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, Graph, Literal
 from rdflib.term import Node
 
 # Namespaces whose own terms we never want statements *about* in the inferred graph
@@ -45,33 +45,12 @@ def _drop_reason(s: Node, p: Node, o: Node) -> str | None:
         return "owl:Thing / rdfs:Resource typing"
     if str(s).startswith(W3C_NAMESPACES):
         return "statement about a W3C vocabulary term"
-    if isinstance(s, BNode) and (p == RDF.type and str(o).startswith(ERROR_NS)):
-        return "owlrl error marker"
-    if str(p).startswith(ERROR_NS):
+    if str(p).startswith(ERROR_NS) or (p == RDF.type and str(o).startswith(ERROR_NS)):
         return "owlrl error marker"
     if p in (OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf) and (
         s == o
     ):
         return "reflexive class/property axiom"
-    if (
-        isinstance(o, URIRef)
-        and p == RDF.type
-        and str(o).startswith(W3C_NAMESPACES)
-        and (
-            o
-            in (
-                OWL.Class,
-                RDFS.Class,
-                RDF.Property,
-                OWL.ObjectProperty,
-                OWL.DatatypeProperty,
-                OWL.AnnotationProperty,
-                RDFS.Datatype,
-                RDFS.Literal,
-            )
-        )
-    ):
-        return "schema typing boilerplate"
     return None
 
 
