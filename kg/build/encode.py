@@ -30,7 +30,6 @@ class Sources:
     ontology: Graph
     asserted: Graph
     origin: dict[URIRef, str] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
 
 
 def ontology_files() -> list[Path]:
@@ -91,5 +90,4 @@ def encode(base: Base, data_paths: Sequence[Path] | None = None) -> Sources:
     for prefix, ns in base.prefixes().items():
         sources.asserted.bind(prefix, ns, replace=True)
         sources.ontology.bind(prefix, ns, replace=True)
-    sources.files = [*ontology_files(), *data]
     return sources
