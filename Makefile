@@ -1,6 +1,6 @@
 # hmic-kg: two commands do all the set-up.
 #   make serve   install, build the graph, serve it on http://127.0.0.1:5000 (embedded store)
-#   make test    install (incl. Chromium for the browser tests), lint, build, run every test
+#   make test    install (incl. the Debian packages the tests drive), lint, build, run every test
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -8,7 +8,11 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: serve test install build lint format chromium bench clean
+# Debian packages the tests drive (real servers and a real browser), one per line.
+APT_PACKAGES = \
+	chromium
+
+.PHONY: serve test install build lint format system-deps bench clean
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +28,15 @@ build: install
 serve: build
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "Chromium is needed for the browser tests: sudo apt-get install chromium" >&2; exit 1; \
-	  fi; }
+	    echo "The tests need these Debian packages: sudo apt-get install $$missing" >&2; exit 1; \
+	  fi; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,7 +46,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install chromium lint build
+test: install system-deps lint build
 	$(BIN)/python -m pytest
 
 bench: build
