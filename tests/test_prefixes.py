@@ -1,5 +1,5 @@
 """One prefix per kind of identifier: every IRI of the dataset is a plain prefixed name, no
-``\\/`` escape is left anywhere, and the identifiers themselves did not change (cool URIs
+escaped slash is left anywhere, and the identifiers themselves did not change (cool URIs
 don't): every IRI the dataset had on 2026-12-07 is still there, with the same types."""
 
 from __future__ import annotations

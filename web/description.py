@@ -133,8 +133,12 @@ def describe(
     values: dict[str, tuple[Literal, str | None]] = {}
     statements: dict[str, dict[tuple[str, Node], str]] = {"out": {}, "in": {}}
     quotes: dict[str, set[str]] = defaultdict(set)
+    notes: dict[tuple[str, Node], str] = {}
     for row in rows:
         p = row.get("p")
+        if "derived" in row and p is not None:
+            notes[(str(p), row["o"])] = str(row["derived"])
+            continue
         if "quote" in row:
             direction, other = "quote", row["o"]
         elif "x" in row:
@@ -204,7 +208,7 @@ def describe(
             desc.external.append(shown(o))
     desc.types.sort(key=lambda v: v.shown.sort_key)
     window = slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
-    desc.outgoing = _groups(out, hidden, shown, extra_of, plabels, iris, iri, window, False)
+    desc.outgoing = _groups(out, hidden, shown, extra_of, plabels, iris, iri, window, False, notes)
     desc.incoming = _groups(inc, set(), shown, extra_of, plabels, iris, iri, window, True)
     desc.citations = _citations(quotes, shown, base, iris, str(iri))
     desc.headline = _headline(out, shown, hmic)
@@ -233,6 +237,7 @@ def _groups(
     iri: URIRef,
     window: slice,
     inverse: bool,
+    notes: Mapping[tuple[str, Node], str] | None = None,
 ) -> list[Group]:
     """Values grouped by property, sorted, cut to the page ``window``; only the values on the
     page are turned into :class:`Value` records (a hub resource has hundreds of links)."""
@@ -249,6 +254,9 @@ def _groups(
             s_, o_ = (o, iri) if inverse else (iri, o)
             value = _value(shown(o), role, s_, URIRef(p), o_, iris)
             value.extra = extra_of(o)
+            note = (notes or {}).get((p, o))  # a derived value says so ("derived: …")
+            if note:
+                value.extra = f"{value.extra}; {note}" if value.extra else note
             values.append(value)
         prop = show(URIRef(p), iris, plabels.get(p))
         groups.append(Group(prop, values, len(entries)))

@@ -21,6 +21,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg.build import dumps
+from kg.build.derived import comparisons
 from kg.build.encode import encode
 from kg.build.errors import BuildError
 from kg.build.external import links_graph, peel_graph
@@ -110,6 +111,7 @@ def assemble(
     (``data_paths`` replaces the instance-data files, for tests)."""
     with _stage(report, "encode", log):
         sources = encode(base, data_paths)
+        sources.asserted += comparisons(base, sources.ontology, sources.asserted)
         extras = {name: builder(base) for name, builder in EXTRA_GRAPHS}
     with _stage(report, "provenance", log):
         notes = annotations(sources.ontology + sources.asserted, base, sources.origin)
