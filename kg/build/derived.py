@@ -32,7 +32,7 @@ def comparisons(base: Base, ontology: Graph, asserted: Graph) -> Graph:
         a, b = Decimal(str(value)), Decimal(str(other))
         difference = a - b
         result = hmic.Higher if difference > 0 else hmic.Lower if difference < 0 else hmic.Equal
-        comparison = URIRef(f"{obs}/comparison")
+        comparison = base.ID[f"comparison/{_slug(base, obs)}"]
         g.add((obs, hmic.comparison, comparison))
         g.add((comparison, RDF.type, hmic.Comparison))
         area = _label(asserted, asserted.value(comparator, SDMX_DIMENSION.refArea))
@@ -88,7 +88,7 @@ def _derived(
 ) -> None:
     """Add ``subject prop value`` and the value derivation that marks it."""
     hmic = base.HMIC
-    record = URIRef(f"{subject}/derivation/{str(prop).rsplit('/', 1)[-1]}")
+    record = base.ID[f"derivation/{_slug(base, subject)}-{str(prop).rsplit('/', 1)[-1]}"]
     g.add((subject, prop, value))
     g.add((subject, PROV.qualifiedDerivation, record))
     g.add((record, RDF.type, hmic.ValueDerivation))
@@ -97,6 +97,13 @@ def _derived(
     g.add((record, hmic.ofValue, value))
     for source in sources:
         g.add((record, PROV.entity, source))
+
+
+def _slug(base: Base, node: Node) -> str:
+    """One path segment naming ``node`` (its path after ``/id/{type}/``, slashes as
+    hyphens), so the derived resources have plain prefixed names (``comparison:…``)."""
+    rest = str(node)[len(str(base.ID)) :]
+    return rest.split("/", 1)[-1].replace("/", "-")
 
 
 def _label(graph: Graph, node: Node | None) -> str:
