@@ -1,0 +1,429 @@
+"""Parse errors people can act on: a query the engine rejected, explained in at most two
+lines — where (line and column in the user's own text), the offending text, and for the
+common mistakes a hint — never the parser's list of expected tokens.
+
+Reads the user's query text (through :mod:`kg.sparql.lexer`), the engine's raw message and
+the predeclared prefix table; returns a :class:`QueryProblem`, which renders as the text or
+JSON body of a 400 answer. Used by ``/sparql``, ``kg query``, the Python API and the query
+page. The mistakes recognised: an undeclared prefix, a ``/`` in a prefixed name, a missing
+``.`` or ``}`` (or one ``}`` too many), a string left open, ``SELECT *`` with ``GROUP BY``,
+a projected variable that is neither grouped nor aggregated, and a misspelt keyword.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kg.sparql.lexer import LexError, Token, tokens
+from kg.sparql.prefixes import declared, used
+from kg.store.base import QuerySyntaxError
+
+_POSITION = re.compile(r"\bat (\d+):(\d+)")
+_TERMS = frozenset(("var", "iri", "pname", "string", "number", "bnode"))
+_NAME_RUN = re.compile(r"[^\s{}()\[\];,<>\"'|^*+?!=]+")
+_CLAUSE_ENDS = frozenset(("HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"))
+KEYWORDS = (
+    "SELECT",
+    "ASK",
+    "CONSTRUCT",
+    "DESCRIBE",
+    "WHERE",
+    "PREFIX",
+    "BASE",
+    "DISTINCT",
+    "OPTIONAL",
+    "FILTER",
+    "UNION",
+    "MINUS",
+    "GRAPH",
+    "BIND",
+    "VALUES",
+    "GROUP",
+    "ORDER",
+    "HAVING",
+    "LIMIT",
+    "OFFSET",
+    "FROM",
+    "NAMED",
+    "SERVICE",
+    "EXISTS",
+    "NOT",
+)
+SHOWN_PREFIXES = 8
+SHOWN_TEXT = 40
+
+
+@dataclass(frozen=True)
+class QueryProblem:
+    """An explained parse error: ``message`` (one line), an optional ``hint`` (one line),
+    the position in the user's text (1-based; None when unknown) and the parser's own text."""
+
+    message: str
+    line: int | None
+    column: int | None
+    hint: str | None
+    parser: str
+
+    def text(self) -> str:
+        """The message and the hint, at most two lines."""
+        return self.message + (f"\nhint: {self.hint}" if self.hint else "")
+
+    def body(self, status: int = 400, reason: str = "Bad Request") -> dict[str, object]:
+        """The JSON error body of ``/sparql``."""
+        return {
+            "status": status,
+            "error": reason,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+            "hint": self.hint,
+            "parser": self.parser,
+        }
+
+    def json(self, status: int = 400, reason: str = "Bad Request") -> str:
+        """:meth:`body` serialised."""
+        return json.dumps(self.body(status, reason))
+
+
+class ExplainedSyntaxError(QuerySyntaxError):
+    """A parse error whose message is the explained :class:`QueryProblem` (``problem``)."""
+
+    def __init__(self, problem: QueryProblem) -> None:
+        super().__init__(problem.text())
+        self.problem = problem
+
+
+def explained(
+    error: QuerySyntaxError, text: str, prefixes: Mapping[str, str] | None = None
+) -> ExplainedSyntaxError:
+    """``error`` (the engine's, for ``text``) as an explained one."""
+    if isinstance(error, ExplainedSyntaxError):
+        return error
+    return ExplainedSyntaxError(explain(text, str(error), prefixes))
+
+
+def _where(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        found = text.find("\n", start)
+        if found < 0:
+            return len(text)
+        start = found + 1
+    return min(len(text), start + max(column - 1, 0))
+
+
+def _shown(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SHOWN_TEXT else text[: SHOWN_TEXT - 1] + "…"
+
+
+def _at(text: str, offset: int) -> str:
+    line, column = _where(text, offset)
+    return f"line {line}, column {column}"
+
+
+def _problem(
+    text: str, offset: int | None, message: str, hint: str | None, raw: str
+) -> QueryProblem:
+    if offset is None:
+        return QueryProblem(message, None, None, hint, raw)
+    line, column = _where(text, offset)
+    return QueryProblem(f"line {line}, column {column}: {message}", line, column, hint, raw)
+
+
+def explain(text: str, parser: str, prefixes: Mapping[str, str] | None = None) -> QueryProblem:
+    """The problem with ``text``, which the engine rejected with the message ``parser``
+    (positions in ``parser`` must already be the user's: see
+    :func:`kg.sparql.prefixes.shift_positions`); ``prefixes`` is the predeclared table."""
+    table = prefixes or {}
+    raw = " ".join(parser.split())
+    try:
+        toks = tokens(text)
+    except LexError as exc:
+        found = _POSITION.search(str(exc))
+        offset = _offset(text, int(found.group(1)), int(found.group(2))) if found else None
+        return _problem(
+            text,
+            offset,
+            "this string is not closed",
+            'end it with the same quote on the same line, or use """…""" for several lines',
+            raw,
+        )
+    found = _POSITION.search(raw)
+    offset = _offset(text, int(found.group(1)), int(found.group(2))) if found else None
+    checks = (_undeclared, _slash_in_name, _braces, _form, _select_star, _ungrouped, _no_dot)
+    for check in checks:
+        problem = check(text, toks, offset, raw, table)
+        if problem is not None:
+            return problem
+    return _generic(text, toks, offset, raw)
+
+
+def _undeclared(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    own = declared(toks)
+    for tok in used(toks):
+        prefix = tok.text.partition(":")[0]
+        if prefix in own or prefix in table:
+            continue
+        known = sorted({*own, *table})
+        close = difflib.get_close_matches(prefix, known, n=1)
+        listed = ", ".join(f"{p}:" for p in known[:SHOWN_PREFIXES])
+        more = f" and {len(known) - SHOWN_PREFIXES} more" if len(known) > SHOWN_PREFIXES else ""
+        hint = f"did you mean {close[0]}:? " if close else ""
+        hint += f"Declare it (PREFIX {prefix}: <…>) or use a declared one: {listed}{more}"
+        return _problem(
+            text, tok.start, f"the prefix {prefix}: ({_shown(tok.text)}) is not declared", hint, raw
+        )
+    return None
+
+
+def _slash_in_name(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    own = {p: "" for p in declared(toks)}
+    for i, tok in enumerate(toks[:-2]):
+        slash, after = toks[i + 1], toks[i + 2]
+        adjacent = slash.start == tok.start + len(tok.text) and after.start == slash.start + 1
+        if not (
+            tok.kind == "pname"
+            and slash.text == "/"
+            and adjacent
+            and after.kind in ("word", "number", "name")
+            and after.text != "a"
+        ):
+            continue
+        run = _NAME_RUN.match(text, tok.start)
+        written = (run.group() if run else tok.text).rstrip(".")
+        prefix, _, local = written.partition(":")
+        namespace = table.get(prefix) if prefix not in own else None
+        suggestion = _prefixed(namespace + local.replace("\\", ""), table) if namespace else None
+        escaped = prefix + ":" + local.replace("/", "\\/")
+        hint = f"write {suggestion} (or {escaped})" if suggestion else f"write {escaped}"
+        return _problem(
+            text,
+            tok.start,
+            f"{_shown(written)} is not a prefixed name: a / cannot appear in one unescaped",
+            hint + ", or the full IRI in <…>",
+            raw,
+        )
+    return None
+
+
+def _prefixed(iri: str, table: Mapping[str, str]) -> str | None:
+    """The shortest prefixed name for ``iri`` whose local part needs no escape."""
+    best: tuple[int, str] | None = None
+    for prefix, namespace in table.items():
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and re.fullmatch(r"[\w\-]*(?:\.[\w\-]+)*", local):
+            if best is None or len(local) < best[0]:
+                best = (len(local), f"{prefix}:{local}")
+    return best[1] if best else None
+
+
+def _braces(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    opened: list[Token] = []
+    for tok in toks:
+        if tok.text == "{":
+            opened.append(tok)
+        elif tok.text == "}":
+            if not opened:
+                return _problem(
+                    text, tok.start, "this } closes no {", "remove it, or add the { it ends", raw
+                )
+            opened.pop()
+    last = toks[-1] if toks else None
+    at_end = offset is None or last is None or offset >= last.start + len(last.text)
+    if opened and at_end:
+        first = opened[-1]
+        return _problem(
+            text,
+            offset if offset is not None else len(text),
+            f"the query ends with {len(opened)} {{ not closed",
+            f"add }} to close the {{ at {_at(text, first.start)}",
+            raw,
+        )
+    return None
+
+
+def _select_star(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    if "SELECT *" not in raw or "GROUP BY" not in raw:
+        return None
+    star = next((t for t in toks if t.text == "*"), None)
+    return _problem(
+        text,
+        star.start if star else offset,
+        "SELECT * cannot be used with GROUP BY",
+        "name what to return: the grouped variables and aggregates, "
+        "e.g. SELECT ?g (COUNT(*) AS ?n) … GROUP BY ?g",
+        raw,
+    )
+
+
+def _ungrouped(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    if "unbound" not in raw.lower():
+        return None
+    projected, grouped = _projection(toks)
+    if not projected:
+        return None
+    names = {t.text[1:] for t in grouped}
+    loose = [t for t in projected if t.text[1:] not in names]
+    if not loose:
+        return None
+    var = loose[0].text
+    if grouped:
+        listed = " ".join(dict.fromkeys(t.text for t in (*grouped, loose[0])))
+        hint = f"add it to the grouping (GROUP BY {listed}) or aggregate it: (SAMPLE({var}) AS …)"
+    else:
+        hint = f"add GROUP BY {var}, or aggregate it: (SAMPLE({var}) AS …)"
+    return _problem(
+        text, loose[0].start, f"{var} is selected but neither grouped nor aggregated", hint, raw
+    )
+
+
+def _projection(toks: list[Token]) -> tuple[list[Token], list[Token]]:
+    """The plain variables of the top-level SELECT clause and of its GROUP BY clause."""
+    start = next((i for i, t in enumerate(toks) if t.text.upper() == "SELECT"), None)
+    if start is None:
+        return [], []
+    projected: list[Token] = []
+    depth = 0
+    i = start + 1
+    while i < len(toks) and toks[i].text.upper() != "WHERE" and toks[i].text != "{":
+        tok = toks[i]
+        depth += tok.text == "("
+        depth -= tok.text == ")"
+        if tok.kind == "var" and depth == 0:
+            projected.append(tok)
+        i += 1
+    grouped: list[Token] = []
+    level = 0
+    for j, tok in enumerate(toks):
+        level += tok.text == "{"
+        level -= tok.text == "}"
+        if level == 0 and tok.text.upper() == "GROUP" and j + 1 < len(toks):
+            for later in toks[j + 2 :]:
+                if later.kind == "word" and later.text.upper() in _CLAUSE_ENDS:
+                    break
+                if later.kind == "var":
+                    grouped.append(later)
+    return projected, grouped
+
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_DECLARATIONS = frozenset(("PREFIX", "BASE"))
+
+
+def _form(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    i = 0
+    while i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() in _DECLARATIONS:
+        i += 3 if toks[i].text.upper() == "PREFIX" else 2
+    if i >= len(toks):
+        return _problem(text, None, "the query is empty", "start with SELECT, ASK, …", raw)
+    first = toks[i]
+    if first.kind == "word" and first.text.upper() in FORMS:
+        return None
+    close = difflib.get_close_matches(first.text.upper(), FORMS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return _problem(
+        text,
+        first.start,
+        f"unexpected {_shown(first.text)}",
+        hint + "a query starts with SELECT, ASK, CONSTRUCT or DESCRIBE (after any PREFIX lines)",
+        raw,
+    )
+
+
+_SEPARATORS = {".": 0, ";": 1, ",": 2}
+_PATH_OPS = frozenset(("/", "|", "^", "^^"))
+_LITERAL_WORDS = frozenset(("A", "TRUE", "FALSE"))
+_TO_GROUP_END = frozenset(("VALUES", "GROUP", "ORDER", "LIMIT", "OFFSET", "HAVING"))
+
+
+def _no_dot(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    """A fourth term in a triple pattern: a ``.`` is missing before it."""
+    depth = parens = brackets = 0
+    run, skip_to = 0, ""  # terms since the last separator; skip to "{" / "}" after a keyword
+    previous: Token | None = None
+    for tok in toks:
+        text_ = tok.text
+        if text_ in "{}" and text_:
+            depth += 1 if text_ == "{" else -1
+            run = 0
+            skip_to = "" if skip_to in ("{", text_) or text_ == "}" else skip_to
+        elif parens or brackets:
+            parens += (text_ == "(") - (text_ == ")")
+            brackets += (text_ == "[") - (text_ == "]")
+            if not (parens or brackets) and previous is not None and previous.kind != "word":
+                run += 1
+        elif text_ in ("(", "["):
+            parens, brackets = int(text_ == "("), int(text_ == "[")
+            word = previous is not None and previous.kind == "word"
+            if word and previous is not None and previous.text.upper() not in _LITERAL_WORDS:
+                run = 0
+            previous = tok
+            continue
+        elif skip_to or depth == 0:
+            pass
+        elif text_ in _SEPARATORS:
+            run = _SEPARATORS[text_]
+        elif tok.kind == "word" and text_.upper() not in _LITERAL_WORDS:
+            run = 0
+            skip_to = "}" if text_.upper() in _TO_GROUP_END else "{"
+            if text_.upper() in ("FILTER", "BIND"):
+                skip_to = ""
+        elif tok.kind in _TERMS or tok.kind == "word":
+            if previous is None or previous.text not in _PATH_OPS:
+                run += 1
+            if run == 4 and previous is not None:
+                return _problem(
+                    text,
+                    tok.start,
+                    f"{_shown(text_)} starts a new triple pattern before the last one ended",
+                    f"add . after {_shown(previous.text)} ({_at(text, previous.start)})",
+                    raw,
+                )
+        previous = tok
+    return None
+
+
+def _generic(text: str, toks: list[Token], offset: int | None, raw: str) -> QueryProblem:
+    if offset is None:
+        return QueryProblem(_first_sentence(raw), None, None, None, raw)
+    index = next((i for i, t in enumerate(toks) if t.start + len(t.text) > offset), None)
+    if index is None:
+        return _problem(text, offset, "the query ends too early", "is a } or ) missing?", raw)
+    tok = toks[index]
+    hint = None
+    if tok.kind == "word" and tok.text.upper() not in KEYWORDS:
+        close = difflib.get_close_matches(tok.text.upper(), KEYWORDS, n=1, cutoff=0.7)
+        hint = f"did you mean {close[0]}?" if close else None
+    return _problem(text, tok.start, f"unexpected {_shown(tok.text)}", hint, raw)
+
+
+def _first_sentence(raw: str) -> str:
+    """An engine's message without its list of expected tokens (for messages with no
+    position this module can read)."""
+    cut = re.split(r"\bexpected one of\b|\bexpected\b", raw, maxsplit=1)[0].strip(" :;,")
+    cut = cut or "the query does not parse"
+    return cut if len(cut) <= 200 else cut[:199] + "…"
