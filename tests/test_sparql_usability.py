@@ -63,9 +63,7 @@ def test_the_service_description_declares_the_prefixes(client):
         str(graph.value(node, SH.prefix)): graph.value(node, SH.namespace)
         for node in graph.objects(None, SH.declare)
     }
-    assert declared["skos"] == Literal(
-        "http://www.w3.org/2004/02/skos/core#", datatype=XSD.anyURI
-    )
+    assert declared["skos"] == Literal("http://www.w3.org/2004/02/skos/core#", datatype=XSD.anyURI)
     assert declared["hmic"] == Literal(f"{B}def/hmic/", datatype=XSD.anyURI)
     page = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "<h2>Prefixes</h2>" in page and "<code>sdmx-measure:</code>" in page
@@ -150,10 +148,13 @@ def test_positions_past_an_added_prologue_are_the_users():
     )
     assert shift_positions("error at 2:17: expected", 1) == "error at 1:17: expected"
     assert shift_positions("SP030: line 3: syntax error", 1) == "SP030: line 2: syntax error"
-    assert missing("PREFIX skos: <x:> SELECT * { ?s skos:a ?o ; rdfs:label ?l }", {
-        "skos": "y:",
-        "rdfs": "z:",
-    }) == {"rdfs": "z:"}
+    assert missing(
+        "PREFIX skos: <x:> SELECT * { ?s skos:a ?o ; rdfs:label ?l }",
+        {
+            "skos": "y:",
+            "rdfs": "z:",
+        },
+    ) == {"rdfs": "z:"}
 
 
 def test_kg_query_needs_no_prefixes_and_reports_the_users_position(settings, capsys):
