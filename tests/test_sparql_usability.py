@@ -209,3 +209,13 @@ def test_known_terms_are_loaded_once_and_resolve_prefixed_names(store):
     assert json.dumps(known.unknown([f"{B}id/force/leicestershre"])[0].header()).count(
         "suggestion=<" + LEICESTERSHIRE
     )
+
+
+def test_the_query_page_shows_the_explained_message(client):
+    query = "SELECT ?j WHERE {\n  ?j a hmic:Judgment\n  ?j hmic:grade ?g }"
+    answer = client.get("/query", query_string={"query": query})
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert "line 3, column 3: ?j starts a new triple pattern before the last one ended" in page
+    assert "Hint: add . after hmic:Judgment (line 2, column 8)" in page
+    assert "line 3:   ?j hmic:grade ?g }" in page
