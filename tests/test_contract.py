@@ -342,8 +342,8 @@ def test_python_api_gives_the_same_rows(settings, remote_endpoint):
             "SELECT ?force ?n WHERE { { SELECT ?force (COUNT(?j) AS ?n)"
             " WHERE { ?j hmic:judgedForce ?force } GROUP BY ?force } }"
         )
-        one = local.query(bound, force=local.iri("id:force/leicestershire"))
-        assert one == remote.query(bound, force=remote.iri("id:force/leicestershire"))
+        one = local.query(bound, force=local.iri("force:leicestershire"))
+        assert one == remote.query(bound, force=remote.iri("force:leicestershire"))
         assert isinstance(one[0]["n"], int)
 
 
