@@ -54,6 +54,7 @@ KEYWORDS = (
     "NOT",
 )
 SHOWN_PREFIXES = 8
+BACKSLASH = chr(92)
 SHOWN_TEXT = 40
 
 
@@ -207,14 +208,18 @@ def _slash_in_name(
         written = (run.group() if run else tok.text).rstrip(".")
         prefix, _, local = written.partition(":")
         namespace = table.get(prefix) if prefix not in own else None
-        suggestion = _prefixed(namespace + local.replace("\\", ""), table) if namespace else None
-        escaped = prefix + ":" + local.replace("/", "\\/")
-        hint = f"write {suggestion} (or {escaped})" if suggestion else f"write {escaped}"
+        iri = namespace + local.replace(BACKSLASH, "") if namespace else None
+        suggestion = _prefixed(iri, table) if iri else None
+        if suggestion:
+            hint = f"write {suggestion} (the prefix for that kind of identifier) or <{iri}>"
+        else:
+            shown = f"<{iri}>" if iri else "the full IRI in <…>"
+            hint = f"write {shown}, or escape each / in the name with {BACKSLASH}"
         return _problem(
             text,
             tok.start,
             f"{_shown(written)} is not a prefixed name: a / cannot appear in one unescaped",
-            hint + ", or the full IRI in <…>",
+            hint,
             raw,
         )
     return None
@@ -361,28 +366,41 @@ _TO_GROUP_END = frozenset(("VALUES", "GROUP", "ORDER", "LIMIT", "OFFSET", "HAVIN
 def _no_dot(
     text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
 ) -> QueryProblem | None:
-    """A fourth term in a triple pattern: a ``.`` is missing before it."""
-    depth = parens = brackets = 0
+    """A triple pattern with a fourth term (a ``.`` is missing before it) or with fewer than
+    three (it ends before its object)."""
+    depth = 0
+    inner: list[bool] = []  # open ( and [ : whether each one stands for a term
     run, skip_to = 0, ""  # terms since the last separator; skip to "{" / "}" after a keyword
     previous: Token | None = None
     for tok in toks:
         text_ = tok.text
-        if text_ in "{}" and text_:
+        ends = text_ == "}" or (text_ == "." and not inner)
+        if ends and depth > 0 and not skip_to and run in (1, 2) and previous is not None:
+            if previous.text != ";" and not (run == 1 and previous.text == "]"):
+                return _problem(
+                    text,
+                    tok.start,
+                    f"the triple pattern before this {text_} has no "
+                    + ("object" if run == 2 else "predicate or object"),
+                    "a triple pattern is subject, predicate and object, e.g. ?s rdfs:label ?o",
+                    raw,
+                )
+        if text_ in ("{", "}"):
             depth += 1 if text_ == "{" else -1
             run = 0
             skip_to = "" if skip_to in ("{", text_) or text_ == "}" else skip_to
-        elif parens or brackets:
-            parens += (text_ == "(") - (text_ == ")")
-            brackets += (text_ == "[") - (text_ == "]")
-            if not (parens or brackets) and previous is not None and previous.kind != "word":
-                run += 1
+        elif inner:
+            if text_ in ("(", "["):
+                inner.append(False)
+            elif text_ in (")", "]"):
+                if inner.pop() and not inner:
+                    run += 1
         elif text_ in ("(", "["):
-            parens, brackets = int(text_ == "("), int(text_ == "[")
-            word = previous is not None and previous.kind == "word"
-            if word and previous is not None and previous.text.upper() not in _LITERAL_WORDS:
+            call = previous is not None and previous.kind == "word"
+            call = call and previous is not None and previous.text.upper() not in _LITERAL_WORDS
+            inner.append(not call and not skip_to and depth > 0)
+            if call:
                 run = 0
-            previous = tok
-            continue
         elif skip_to or depth == 0:
             pass
         elif text_ in _SEPARATORS:
