@@ -219,3 +219,19 @@ def test_the_query_page_shows_the_explained_message(client):
     assert "line 3, column 3: ?j starts a new triple pattern before the last one ended" in page
     assert "Hint: add . after hmic:Judgment (line 2, column 8)" in page
     assert "line 3:   ?j hmic:grade ?g }" in page
+
+
+def test_from_may_name_a_graph_by_a_predeclared_prefix(client):
+    query = "SELECT (COUNT(*) AS ?n) FROM graph:asserted WHERE { ?s hmic:statedIn ?p }"
+    answer = _select(client, query)
+    assert answer.status_code == 200, answer.text
+    assert int(answer.get_json()["results"]["bindings"][0]["n"]["value"]) > 100
+
+
+def test_a_selected_variable_the_query_never_binds_is_named(client):
+    answer = _select(client, "SELECT ?force ?lable WHERE { ?force rdfs:label ?label } LIMIT 1")
+    assert answer.status_code == 200
+    assert answer.headers["X-Unbound-Variables"] == "?lable"
+    assert "X-Unbound-Variables" in answer.headers["Access-Control-Expose-Headers"]
+    bound = _select(client, "SELECT ?force ?label WHERE { ?force rdfs:label ?label } LIMIT 1")
+    assert "X-Unbound-Variables" not in bound.headers

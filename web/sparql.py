@@ -31,7 +31,9 @@ bp = Blueprint("sparql", __name__)
 METHODS = ["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"]
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Type, X-Result-Truncated, X-Unknown-Terms",
+    "Access-Control-Expose-Headers": (
+        "Content-Type, X-Result-Truncated, X-Unknown-Terms, X-Unbound-Variables"
+    ),
 }
 RESULT_HEADERS = [*CORS.items(), ("Vary", "Accept")]
 PREFLIGHT = {
@@ -63,6 +65,7 @@ class _Context:
         self.allowlist = frozenset(settings.service_allowlist)
         self._dataset: Dataset | None = None
         self.prefixes = predeclared(settings.base_iri)  # usable without PREFIX lines
+        self.prefix_pairs = tuple(self.prefixes.items())
         self._known: unknown.KnownTerms | None = None
 
     def known(self) -> unknown.KnownTerms:
@@ -171,7 +174,7 @@ def _answer() -> Response:
     if wanted.query is None:
         return _service_description(context, wanted)
     g.sparql_text = wanted.query
-    analysis = inspect(wanted.query, context.limits)
+    analysis = inspect(wanted.query, context.limits, context.prefix_pairs)
     check_services(analysis, context.allowlist)
     dataset_named = (
         analysis.from_graphs
@@ -211,6 +214,8 @@ def _answer() -> Response:
     missing = unknown.header_value(context.known(), wanted.query, context.prefixes)
     if missing:
         headers.append((unknown.HEADER, missing))
+    if analysis.kind == "select" and (unbound := query_errors.never_bound(wanted.query)):
+        headers.append(("X-Unbound-Variables", ", ".join(unbound)))
     return Response(raw.body, status=200, headers=headers)
 
 

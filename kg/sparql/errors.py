@@ -53,6 +53,16 @@ KEYWORDS = (
     "EXISTS",
     "NOT",
 )
+# Every other word SPARQL 1.1 knows (built-in functions, aggregates, the rest of the keywords).
+OTHER_WORDS = frozenset(
+    """a true false as by asc desc reduced having silent in undef str lang langmatches
+    datatype bound iri uri bnode rand abs ceil floor round concat strlen ucase lcase
+    encode_for_uri contains strstarts strends strbefore strafter year month day hours
+    minutes seconds timezone tz now uuid struuid md5 sha1 sha256 sha384 sha512 coalesce if
+    strlang strdt sameterm isiri isuri isblank isliteral isnumeric regex substr replace count
+    sum min max avg sample group_concat separator distinct exists not load clear drop add
+    move copy create insert delete with data using default all to into""".upper().split()
+)
 SHOWN_PREFIXES = 8
 BACKSLASH = chr(92)
 SHOWN_TEXT = 40
@@ -161,7 +171,17 @@ def explain(text: str, parser: str, prefixes: Mapping[str, str] | None = None) -
         )
     found = _POSITION.search(raw)
     offset = _offset(text, int(found.group(1)), int(found.group(2))) if found else None
-    checks = (_undeclared, _slash_in_name, _braces, _form, _select_star, _ungrouped, _no_dot)
+    checks = (
+        _bad_iri,
+        _undeclared,
+        _slash_in_name,
+        _braces,
+        _form,
+        _misspelt,
+        _select_star,
+        _ungrouped,
+        _no_dot,
+    )
     for check in checks:
         problem = check(text, toks, offset, raw, table)
         if problem is not None:
@@ -174,9 +194,19 @@ def _undeclared(
 ) -> QueryProblem | None:
     own = declared(toks)
     for tok in used(toks):
-        prefix = tok.text.partition(":")[0]
+        prefix, _, local = tok.text.partition(":")
         if prefix in own or prefix in table:
             continue
+        if text.startswith("//", tok.start + len(tok.text) - len(local)):
+            run = _NAME_RUN.match(text, tok.start)
+            written = run.group() if run else tok.text
+            return _problem(
+                text,
+                tok.start,
+                f"{_shown(written)} is an IRI written without its brackets",
+                f"write it as <{_shown(written)}>",
+                raw,
+            )
         known = sorted({*own, *table})
         close = difflib.get_close_matches(prefix, known, n=1)
         listed = ", ".join(f"{p}:" for p in known[:SHOWN_PREFIXES])
@@ -187,6 +217,25 @@ def _undeclared(
             text, tok.start, f"the prefix {prefix}: ({_shown(tok.text)}) is not declared", hint, raw
         )
     return None
+
+
+def _bad_iri(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    """An IRI in <…> that is not an IRI (``<https//…>``): Oxigraph's "IRI parsing failed"."""
+    if "IRI parsing failed" not in raw or offset is None:
+        return None
+    iris = [t for t in toks if t.kind == "iri" and t.start < offset]
+    if not iris:
+        return None
+    bad = iris[-1]
+    return _problem(
+        text,
+        bad.start,
+        f"{_shown(bad.text)} is not a valid absolute IRI",
+        "an IRI starts with a scheme and a colon, e.g. <https://…> (relative ones need BASE)",
+        raw,
+    )
 
 
 def _slash_in_name(
@@ -284,7 +333,7 @@ def _ungrouped(
 ) -> QueryProblem | None:
     if "unbound" not in raw.lower():
         return None
-    projected, grouped = _projection(toks)
+    projected, grouped = projection(toks)
     if not projected:
         return None
     names = {t.text[1:] for t in grouped}
@@ -302,8 +351,8 @@ def _ungrouped(
     )
 
 
-def _projection(toks: list[Token]) -> tuple[list[Token], list[Token]]:
-    """The plain variables of the top-level SELECT clause and of its GROUP BY clause."""
+def projection(toks: list[Token]) -> tuple[list[Token], list[Token]]:
+    """The plain variables of the first SELECT clause and of the top-level GROUP BY."""
     start = next((i for i, t in enumerate(toks) if t.text.upper() == "SELECT"), None)
     if start is None:
         return [], []
@@ -346,7 +395,7 @@ def _form(
     first = toks[i]
     if first.kind == "word" and first.text.upper() in FORMS:
         return None
-    close = difflib.get_close_matches(first.text.upper(), FORMS, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(first.text.upper(), (*FORMS, "PREFIX"), n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}? " if close else ""
     return _problem(
         text,
@@ -355,6 +404,35 @@ def _form(
         hint + "a query starts with SELECT, ASK, CONSTRUCT or DESCRIBE (after any PREFIX lines)",
         raw,
     )
+
+
+def _misspelt(
+    text: str, toks: list[Token], offset: int | None, raw: str, table: Mapping[str, str]
+) -> QueryProblem | None:
+    """A word SPARQL does not know: close to a keyword (``VALES``, ``OPTIONL``), or a bare
+    word where a term belongs (``hmicFinding``, ``expected``)."""
+    depth = 0
+    for i, tok in enumerate(toks):
+        depth += (tok.text == "{") - (tok.text == "}")
+        word = tok.text.upper()
+        if tok.kind != "word" or word in KEYWORDS or word in OTHER_WORDS:
+            continue
+        close = difflib.get_close_matches(word, KEYWORDS, n=1, cutoff=0.75)
+        if close:
+            return _problem(
+                text, tok.start, f"unexpected {_shown(tok.text)}", f"did you mean {close[0]}?", raw
+            )
+        called = i + 1 < len(toks) and toks[i + 1].text == "("
+        if depth > 0 and not called:
+            glued = [p for p in table if p and tok.text.startswith(p) and len(tok.text) > len(p)]
+            if glued:
+                prefix = max(glued, key=len)
+                hint = f"did you mean {prefix}:{tok.text[len(prefix) :]}?"
+            else:
+                hint = "write a prefixed name (prefix:name), a variable (?x), an IRI in <…>"
+                hint += " or a quoted string"
+            return _problem(text, tok.start, f"{_shown(tok.text)} is not a term", hint, raw)
+    return None
 
 
 _SEPARATORS = {".": 0, ";": 1, ",": 2}
@@ -374,9 +452,9 @@ def _no_dot(
     previous: Token | None = None
     for tok in toks:
         text_ = tok.text
-        ends = text_ == "}" or (text_ == "." and not inner)
+        ends = text_ == "}" or (text_ in ".;," and not inner)
         if ends and depth > 0 and not skip_to and run in (1, 2) and previous is not None:
-            if previous.text != ";" and not (run == 1 and previous.text == "]"):
+            if previous.text not in (";", ",") and not (run == 1 and previous.text == "]"):
                 return _problem(
                     text,
                     tok.start,
@@ -423,6 +501,21 @@ def _no_dot(
                 )
         previous = tok
     return None
+
+
+def never_bound(text: str) -> list[str]:
+    """The variables a query selects that occur nowhere else in it (valid SPARQL, but their
+    column is always empty: usually a typo), as written, each once."""
+    try:
+        toks = tokens(text)
+    except LexError:
+        return []
+    projected, _ = projection(toks)
+    uses: dict[str, int] = {}
+    for tok in toks:
+        if tok.kind == "var":
+            uses[tok.text[1:]] = uses.get(tok.text[1:], 0) + 1
+    return list(dict.fromkeys(t.text for t in projected if uses[t.text[1:]] == 1))
 
 
 def _generic(text: str, toks: list[Token], offset: int | None, raw: str) -> QueryProblem:
