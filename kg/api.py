@@ -30,8 +30,9 @@ from rdflib.term import Node
 
 from kg.config import Settings, load_settings
 from kg.namespaces import AUTHORED_BASE, Base
+from kg.sparql.errors import explained
 from kg.store import open_store
-from kg.store.base import GraphStore, QueryResult
+from kg.store.base import GraphStore, QueryResult, QuerySyntaxError
 
 Value = str | int | float | Decimal | bool | datetime.date | None
 
@@ -82,12 +83,17 @@ class KnowledgeGraph:
     def __init__(self, store: GraphStore, base_iri: str = AUTHORED_BASE) -> None:
         self.store = store
         self.base = Base(base_iri)
-        self._prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in self.base.prefixes().items())
+        self.prefixes = self.base.prefixes()
 
     def query(self, sparql: str, **bindings: object) -> Rows | bool | Graph:
-        """Rows (SELECT), a boolean (ASK) or an rdflib graph (CONSTRUCT/DESCRIBE)."""
+        """Rows (SELECT), a boolean (ASK) or an rdflib graph (CONSTRUCT/DESCRIBE). A query
+        that does not parse raises :class:`~kg.sparql.errors.ExplainedSyntaxError`: its
+        ``problem`` names the line and column in ``sparql`` and, often, a fix."""
         terms = {name: as_term(value) for name, value in bindings.items()}
-        result = self.store.query(self._prologue + sparql, terms or None)
+        try:
+            result = self.store.query(sparql, terms or None, prefixes=self.prefixes)
+        except QuerySyntaxError as exc:
+            raise explained(exc, sparql, self.prefixes) from None
         return _unwrap(result)
 
     def iri(self, text: str) -> URIRef:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from kg.build.errors import BuildError
 from kg.config import load_settings
-from kg.store.base import StoreError
+from kg.store.base import QuerySyntaxError, StoreError
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -31,24 +31,24 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from kg.namespaces import Base
+    from kg.sparql.errors import explained
+    from kg.sparql.prefixes import predeclared
     from kg.store import open_store
 
     settings = load_settings()
     store = open_store(settings)
-    # On the query's first line, so that the parser's line numbers stay the user's.
-    prologue = "".join(
-        f"PREFIX {p}: <{ns}> " for p, ns in Base(settings.base_iri).prefixes().items()
-    )
-    args.sparql = prologue + args.sparql
+    table = predeclared(settings.base_iri)  # passed to the engine: positions stay the user's
     try:
         if args.format in ("csv", "json", "tsv"):
-            raw = store.query_raw(args.sparql, args.format)
+            raw = store.query_raw(args.sparql, args.format, prefixes=table)
             if raw.kind == "graph":
-                raw = store.query_raw(args.sparql, "turtle")
+                raw = store.query_raw(args.sparql, "turtle", prefixes=table)
             sys.stdout.write(raw.body.decode("utf-8"))
             return 0
-        result = store.query(args.sparql)
+        result = store.query(args.sparql, prefixes=table)
+    except QuerySyntaxError as exc:  # two lines: where and what, then a hint
+        print("error: " + explained(exc, args.sparql, table).problem.text(), file=sys.stderr)
+        return 1
     finally:
         store.close()
     if result.kind == "ask":

@@ -55,6 +55,15 @@ UNMARKED_FOOTNOTES = {
     "Specialist police officers who work in communities": 2,
 }
 SUPERSCRIPTS = {"¹": 1, "²": 2, "³": 3, "⁴": 4, "⁵": 5, "⁶": 6, "⁷": 7, "⁸": 8, "⁹": 9}
+# The phrase each footnote explains, as printed just before its marker (a superscript, or for
+# footnote 4 a plain digit run into the word); :func:`footnote_markers` finds each one once.
+FOOTNOTE_PHRASES = {
+    1: "national decision making model",
+    2: "PREVENT",
+    3: "IOM",
+    4: "dedicated patrol officers",
+    5: "webinars",
+}
 BULLET = re.compile(r"^(?:[-·•\uf0b7]\s*)+")
 INDENTED_ITEM = re.compile(r"^ [A-Z]")
 TERMINAL = (".", "?", "!", ":", ";")
@@ -219,6 +228,31 @@ def parse_report(path: Path = SOURCE_TEXT) -> Report:
     return report
 
 
+@dataclass(frozen=True)
+class FootnoteMarker:
+    """Where a footnote's marker is: the passage and the phrase the marker follows."""
+
+    footnote: int
+    passage: str  # local id of the passage, e.g. "paragraph/153"
+    phrase: str
+    start: int  # offset of the phrase in the passage's text
+
+
+def footnote_markers(report: Report) -> list[FootnoteMarker]:
+    """The marker of every footnote in :data:`FOOTNOTE_PHRASES`; raises ValueError unless
+    each phrase is followed by its marker in exactly one passage."""
+    by_digit = {n: s for s, n in SUPERSCRIPTS.items()}
+    out = []
+    for number, phrase in sorted(FOOTNOTE_PHRASES.items()):
+        marker = re.compile(re.escape(phrase) + f"(?:{by_digit[number]}|{number}(?!\\d))")
+        hits = [(p, found.start()) for p in _numbered(report) for found in marker.finditer(p.text)]
+        if len(hits) != 1:
+            raise ValueError(f"footnote {number}: {len(hits)} markers after {phrase!r}")
+        passage, start = hits[0]
+        out.append(FootnoteMarker(number, passage.local_id, phrase, start))
+    return out
+
+
 def _ends_sentence(text: str) -> bool:
     """Does the text end a sentence? A closing web address counts as an end."""
     last = text.rsplit(" ", 1)[-1]
@@ -265,6 +299,10 @@ def report_graph(report: Report, base: Base = AUTHORED) -> Graph:
         g.add((node, hmic.sequenceNumber, Literal(p.number, datatype=XSD.integer)))
         g.add((node, DCTERMS.isPartOf, URIRef(rep["section/" + p.section])))
         g.add((node, hmic.inReport, report_iri))
+    for marker in footnote_markers(report):
+        footnote = URIRef(rep[f"footnote/{marker.footnote}"])
+        g.add((footnote, hmic.footnoteTo, URIRef(rep[marker.passage])))
+        g.add((footnote, hmic.annotatedPhrase, Literal(marker.phrase, lang="en")))
     return g
 
 

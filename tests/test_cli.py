@@ -1,4 +1,4 @@
-"""The ``kg`` command line: tables and formats, and one-line errors with a non-zero exit."""
+"""The ``kg`` command line: tables and formats, and short errors with a non-zero exit."""
 
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ def test_query_formats(settings, capsys):
     assert json.loads(out)["results"]["bindings"][0]["grade"]["value"].endswith("/grade/good")
 
 
-def test_malformed_query_is_one_line_error(settings, capsys):
+def test_malformed_query_is_a_short_error_in_the_users_positions(settings, capsys):
     code, out, err = run(capsys, "query", "SELECT ?x WHERE {")
     assert code == 1
     assert out == ""
-    assert err.startswith("error: ") and err.count("\n") == 1
+    assert err.startswith("error: line 1, column 18: ") and err.count("\n") == 2
+    assert "hint: add } to close the { at line 1, column 17" in err
 
 
 def test_validate_reports_valid(settings, capsys):

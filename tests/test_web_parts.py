@@ -150,8 +150,11 @@ def test_missing_prefixes_are_declared_and_error_lines_mapped_back():
         "PREFIX hmic: <x:>\nASK { ?s a hmic:A }", {"hmic": "h:", "id": "i:"}
     )
     assert added == 1 and full.startswith("PREFIX id: <i:>\n")
-    problem = problem_of(QuerySyntaxError("error at 3:5: oops"), "a\nb c d e", offset=1)
-    assert problem.line == 2 and problem.source_line == "b c d e" and "at 2:5" in problem.message
+    query = "ASK {\n ?s ?p ?o\n ?s ?p ?o }"
+    problem = problem_of(QuerySyntaxError("error at 4:5: oops"), query, offset=1)
+    assert problem.line == 3 and problem.source_line == " ?s ?p ?o }"
+    assert problem.message.startswith("line 3, column 2: ?s starts a new triple pattern")
+    assert problem.hint == "add . after ?o (line 2, column 8)"
 
 
 def test_named_queries_declare_the_prefixes_of_the_configured_base():

@@ -17,7 +17,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import BadRequest
 
+from kg.sparql.errors import explain
 from kg.sparql.guards import Limits, check_services, inspect
+from kg.sparql.prefixes import shift_positions
 from kg.store.base import QueryRefused, QueryResult, QuerySyntaxError, QueryTimeout, StoreError
 from web import access, params, queries
 from web.iris import Iris
@@ -39,7 +41,6 @@ EXTENSIONS = {
     "application/ld+json": "jsonld",
     "application/rdf+xml": "rdf",
 }
-_POSITION = re.compile(r"(?:error )?at (\d+):(\d+)")
 _DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.I)
 
 
@@ -62,6 +63,7 @@ class ParseProblem:
     line: int | None = None
     column: int | None = None
     source_line: str | None = None
+    hint: str | None = None
 
 
 def with_prefixes(query: str, prefixes: dict[str, str]) -> tuple[str, int]:
@@ -74,20 +76,20 @@ def with_prefixes(query: str, prefixes: dict[str, str]) -> tuple[str, int]:
     return "\n".join(missing) + "\n" + query, len(missing)
 
 
-def problem_of(error: QuerySyntaxError, query: str, offset: int = 0) -> ParseProblem:
-    """The parse error with the offending line picked out when the message names one
-    (``offset``: lines added in front of the user's query)."""
-    message = str(error)
-    found = _POSITION.search(message)
-    if not found:
-        return ParseProblem(message)
-    line, column = int(found.group(1)) - offset, int(found.group(2))
-    message = _POSITION.sub(f"at {line}:{column}", message, count=1)
+def problem_of(
+    error: QuerySyntaxError,
+    query: str,
+    offset: int = 0,
+    prefixes: dict[str, str] | None = None,
+) -> ParseProblem:
+    """The parse error explained (:func:`kg.sparql.errors.explain`), with the offending line
+    picked out (``offset``: lines added in front of the user's query)."""
+    problem = explain(query, shift_positions(str(error), offset), prefixes)
+    if problem.line is None:
+        return ParseProblem(problem.message, hint=problem.hint)
     lines = query.splitlines()
-    # Oxigraph counts lines from 1 and columns from 1; be lenient with 0-based positions.
-    index = line - 1 if line >= 1 else 0
-    source = lines[index] if 0 <= index < len(lines) else None
-    return ParseProblem(message, line if line >= 1 else 1, column, source)
+    source = lines[problem.line - 1] if problem.line <= len(lines) else None
+    return ParseProblem(problem.message, problem.line, problem.column, source, problem.hint)
 
 
 def table(result: QueryResult, iris: Iris) -> Table:
@@ -148,7 +150,7 @@ def editor() -> Response | tuple[str, int] | str:
         context["table"] = table(result, iris)
         context["ran"] = True
     except QuerySyntaxError as exc:
-        context["problem"] = problem_of(exc, text, added)
+        context["problem"] = problem_of(exc, text, added, access.prefixes())
         status = 400
     except (QueryRefused, QueryTimeout) as exc:
         context["problem"] = ParseProblem(str(exc))

@@ -14,21 +14,26 @@ import json
 import threading
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
 from kg.config import Settings
+from kg.sparql import errors as query_errors
 from kg.sparql import negotiation as neg
+from kg.sparql import unknown
 from kg.sparql.description import Dataset, dataset_sizes, description, html_page
 from kg.sparql.guards import Limits, check_dataset, check_services, inspect
+from kg.sparql.prefixes import predeclared
 from kg.sparql.protocol import ProtocolError, QueryRequest, parse_request
-from kg.store.base import GraphStore, StoreError
+from kg.store.base import GraphStore, QuerySyntaxError, StoreError
 
 bp = Blueprint("sparql", __name__)
 
 METHODS = ["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"]
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Type, X-Result-Truncated",
+    "Access-Control-Expose-Headers": (
+        "Content-Type, X-Result-Truncated, X-Unknown-Terms, X-Unbound-Variables"
+    ),
 }
 RESULT_HEADERS = [*CORS.items(), ("Vary", "Accept")]
 PREFLIGHT = {
@@ -59,6 +64,18 @@ class _Context:
         self.limits = Limits.from_settings(settings)
         self.allowlist = frozenset(settings.service_allowlist)
         self._dataset: Dataset | None = None
+        self.prefixes = predeclared(settings.base_iri)  # usable without PREFIX lines
+        self.prefix_pairs = tuple(self.prefixes.items())
+        self._known: unknown.KnownTerms | None = None
+
+    def known(self) -> unknown.KnownTerms:
+        """The dataset's project IRIs (asked once, like the sizes)."""
+        with _LOCK:
+            if self._known is None:
+                self._known = unknown.KnownTerms.load(
+                    self.store, self.settings.base_iri, self.settings.query_timeout
+                )
+            return self._known
 
     def dataset(self) -> Dataset:
         """The named graphs and their sizes (asked once: the dataset does not change while
@@ -86,13 +103,24 @@ def _error(status: int, message: str) -> Response:
         line = line[: MAX_MESSAGE - 1] + "…"
     offer = neg.negotiate(request.headers.get("Accept"), neg.ERROR_OFFERS) or neg.ERROR_OFFERS[0]
     if offer.key == "json":
-        body = json.dumps({"status": status, "error": REASONS[status], "message": line})
+        body = json.dumps(
+            {"status": status, "error": REASONS[status], "message": line}
+            | {"line": None, "column": None, "hint": None, "parser": None}
+        )
     else:
         body = f"{status} {REASONS[status]}: {line}\n"
     response = Response(body, status=status, headers=CORS, content_type=offer.content_type)
     if status == 405:
         response.headers["Allow"] = "GET, HEAD, POST, OPTIONS"
     return response
+
+
+def _syntax_error(exc: QuerySyntaxError) -> Response:
+    """A parse error explained (:mod:`kg.sparql.errors`): two lines of text, or JSON."""
+    problem = query_errors.explain(g.get("sparql_text", ""), str(exc), _context().prefixes)
+    offer = neg.negotiate(request.headers.get("Accept"), neg.ERROR_OFFERS) or neg.ERROR_OFFERS[0]
+    body = problem.json() if offer.key == "json" else f"400 Bad Request: {problem.text()}\n"
+    return Response(body, status=400, headers=CORS, content_type=offer.content_type)
 
 
 def _preflight() -> Response:
@@ -119,6 +147,7 @@ def _service_description(context: _Context, wanted: QueryRequest) -> Response:
         "timeout": settings.query_timeout,
         "result_limit": settings.result_limit,
         "allowlist": context.allowlist,
+        "prefixes": context.prefixes,
     }
     if offer.key == "html":
         body: str | bytes = html_page(endpoint, context.dataset(), **options)
@@ -144,7 +173,8 @@ def _answer() -> Response:
     )
     if wanted.query is None:
         return _service_description(context, wanted)
-    analysis = inspect(wanted.query, context.limits)
+    g.sparql_text = wanted.query
+    analysis = inspect(wanted.query, context.limits, context.prefix_pairs)
     check_services(analysis, context.allowlist)
     dataset_named = (
         analysis.from_graphs
@@ -176,10 +206,16 @@ def _answer() -> Response:
         default_graphs=wanted.default_graph_uris or None,
         named_graphs=wanted.named_graph_uris or None,
         timeout=settings.query_timeout,
+        prefixes=context.prefixes,
     )
     headers = [*RESULT_HEADERS, ("Content-Type", offer.content_type)]
     if raw.truncated:
         headers.append(("X-Result-Truncated", "true"))
+    missing = unknown.header_value(context.known(), wanted.query, context.prefixes)
+    if missing:
+        headers.append((unknown.HEADER, missing))
+    if analysis.kind == "select" and (unbound := query_errors.never_bound(wanted.query)):
+        headers.append(("X-Unbound-Variables", ", ".join(unbound)))
     return Response(raw.body, status=200, headers=headers)
 
 
@@ -194,6 +230,8 @@ def endpoint() -> Response:
         return _answer()
     except ProtocolError as exc:
         return _error(exc.status, str(exc))
+    except QuerySyntaxError as exc:
+        return _syntax_error(exc)
     except StoreError as exc:
         return _error(exc.status, str(exc))
     except Exception:  # a bug must not become a 500 with a stack trace

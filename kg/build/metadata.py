@@ -158,6 +158,10 @@ def describe(base: Base, graphs: dict[str, Graph]) -> Graph:
         g.add((linkset, VOID.linkPredicate, predicate))
         g.add((linkset, VOID.triples, Literal(count, datatype=XSD.integer)))
         g.add((dataset, VOID.subset, linkset))
+    # Labelled like everything else: what has a title has it as its rdfs:label too.
+    for described, title in list(g.subject_objects(DCTERMS.title)):
+        if (described, RDFS.label, None) not in g:
+            g.add((described, RDFS.label, title))
     _sizes(g, base, dataset, graphs)
     return g
 

@@ -3,7 +3,10 @@ each (fact, quote) pair as a W3C Web Annotation with quote and position selector
 
 Reads the asserted graph (facts with ``hmic:statedIn`` / ``hmic:quote`` and passages with
 ``hmic:text``); returns the annotations graph. A quote not found in any of its subject's
-passages fails the build, naming the file, the subject and the quote.
+passages fails the build, naming the file, the subject and the quote. Each annotation is
+also the fact's evidence node, reachable in one step: ``fact hmic:evidence ann`` with
+``ann hmic:fromPassage passage ; hmic:exactQuote quote``. The graph also holds the derived
+``hmic:mentionedIn`` and ``hmic:under`` links (:mod:`kg.build.mentions`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
 from kg.build.errors import BuildError
+from kg.build.mentions import mentions
 from kg.namespaces import OA, Base
 
 CONTEXT = 32
@@ -52,6 +56,7 @@ def annotations(asserted: Graph, base: Base, origin: dict[URIRef, str]) -> Graph
         raise BuildError(
             f"provenance check failed ({len(problems)} problem(s)):\n  " + "\n  ".join(problems)
         )
+    out += mentions(asserted, base)
     return out
 
 
@@ -67,6 +72,9 @@ def _annotate(
     out.add((ann, OA.motivatedBy, OA.describing))
     out.add((ann, OA.hasBody, subject))
     out.add((ann, OA.hasTarget, target))
+    out.add((subject, base.HMIC.evidence, ann))
+    out.add((ann, base.HMIC.fromPassage, passage))
+    out.add((ann, base.HMIC.exactQuote, Literal(quote)))
     out.add((target, RDF.type, OA.SpecificResource))
     out.add((target, OA.hasSource, passage))
     out.add((target, OA.hasSelector, by_quote))

@@ -16,6 +16,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
 from kg.namespaces import SD
+from kg.sparql.prefixes import declare, html_table
 from kg.store.base import GraphStore
 
 FORMATS = URIRef("http://www.w3.org/ns/formats/")
@@ -77,8 +78,10 @@ def description(
     timeout: float,
     result_limit: int,
     allowlist: Collection[str] = (),
+    prefixes: Mapping[str, str] | None = None,
 ) -> Graph:
-    """The service description graph of the endpoint at ``endpoint``."""
+    """The service description graph of the endpoint at ``endpoint`` (``prefixes``: the
+    predeclared ones, as SHACL ``sh:declare`` on the service)."""
     g = Graph()
     g.bind("sd", SD)
     g.bind("void", VOID)
@@ -100,6 +103,7 @@ def description(
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     if allowlist:
         g.add((service, SD.feature, SD.BasicFederatedQuery))
+    declare(g, service, prefixes or {})
     data = URIRef(endpoint + "#dataset")
     g.add((service, SD.defaultDataset, data))
     g.add((data, RDF.type, SD.Dataset))
@@ -126,6 +130,7 @@ def html_page(
     timeout: float,
     result_limit: int,
     allowlist: Collection[str] = (),
+    prefixes: Mapping[str, str] | None = None,
 ) -> str:
     """The description as a page for people, with a form to send a query."""
     rows = "\n".join(
@@ -158,6 +163,10 @@ GROUP BY ?g</textarea></p>
 <table><thead><tr><th>named graph</th><th>triples</th></tr></thead><tbody>
 {rows}
 </tbody></table>
+<h2>Prefixes</h2>
+<p>A query may use these prefixes without declaring them; its own <code>PREFIX</code> lines
+win.</p>
+{html_table(prefixes or {})}
 <h2>Limits</h2>
 <p>{escape(_limits_note(timeout, result_limit, allowlist))}</p>
 <p>Results: SPARQL JSON, XML, CSV and TSV for SELECT and ASK; Turtle, N-Triples, JSON-LD and

@@ -32,8 +32,9 @@ class Limits:
         return cls(settings.max_query_length, settings.max_query_nesting, settings.max_query_chain)
 
 
-def inspect(text: str, limits: Limits) -> Analysis:
-    """The analysis of ``text`` if it is a query within ``limits``; raises otherwise."""
+def inspect(text: str, limits: Limits, prefixes: tuple[tuple[str, str], ...] = ()) -> Analysis:
+    """The analysis of ``text`` if it is a query within ``limits``; raises otherwise
+    (``prefixes``: the predeclared ones, so ``FROM graph:asserted`` resolves)."""
     if len(text) > limits.max_length:
         raise QueryTooLarge(
             f"the query is {len(text):,} characters long; the limit is {limits.max_length:,}"
@@ -41,7 +42,7 @@ def inspect(text: str, limits: Limits) -> Analysis:
     if "\x00" in text:
         raise QuerySyntaxError("the query contains a NUL character (UTF-16 sent as UTF-8?)")
     try:
-        analysis = analyse(text)
+        analysis = analyse(text, prefixes)
     except LexError as exc:
         raise QuerySyntaxError(str(exc)) from None
     if analysis.nesting > limits.max_nesting:

@@ -183,9 +183,9 @@ def _target(toks: list[Token], i: int, prefixes: dict[str, str], base: str | Non
     return resolve(toks[i], prefixes, base) if i < len(toks) else None
 
 
-def _analyse(text: str) -> Analysis:
+def _analyse(text: str, predeclared: tuple[tuple[str, str], ...] = ()) -> Analysis:
     toks = tokens(text)
-    prefixes: dict[str, str] = {}
+    prefixes: dict[str, str] = dict(predeclared)
     base: str | None = None
     form = ""
     depth = nesting = chain = 0
@@ -271,6 +271,9 @@ def _analyse(text: str) -> Analysis:
 _cached = lru_cache(maxsize=1024)(_analyse)
 
 
-def analyse(text: str) -> Analysis:
-    """The :class:`Analysis` of ``text``, from the cache when the same text was seen before."""
-    return _cached(text) if len(text) <= CACHED_LENGTH else _analyse(text)
+def analyse(text: str, predeclared: tuple[tuple[str, str], ...] = ()) -> Analysis:
+    """The :class:`Analysis` of ``text``, from the cache when the same text was seen before
+    (``predeclared``: (prefix, namespace) pairs the text may use without declaring them)."""
+    if len(text) <= CACHED_LENGTH:
+        return _cached(text, predeclared)
+    return _analyse(text, predeclared)

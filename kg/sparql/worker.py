@@ -104,6 +104,8 @@ def run(store: ox.Store, request: dict[str, Any]) -> tuple[Any, ...]:
         options["substitutions"] = {
             ox.Variable(name): decode(value) for name, value in request["bindings"].items()
         }
+    if request.get("prefixes"):
+        options["prefixes"] = request["prefixes"]
     cap: int = request["cap"]
     try:
         result = store.query(request["text"], **options)

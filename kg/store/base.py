@@ -124,8 +124,10 @@ class GraphStore(Protocol):
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
-        """Run a read-only query and return parsed results."""
+        """Run a read-only query and return parsed results (``prefixes``: prefix → namespace
+        the query may use without declaring; its own ``PREFIX`` lines win)."""
         ...
 
     def query_raw(
@@ -136,6 +138,7 @@ class GraphStore(Protocol):
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> RawResult:
         """Run a read-only query and return it serialised in ``result_format``
         (a key of :data:`SELECT_FORMATS` or :data:`GRAPH_FORMATS`)."""

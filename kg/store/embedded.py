@@ -111,6 +111,7 @@ def _cache_key(request: dict[str, Any]) -> tuple[Any, ...]:
         bindings,
         tuple(request["default_graphs"]),
         tuple(request["named_graphs"]),
+        tuple(sorted(request["prefixes"].items())) if request.get("prefixes") else (),
     )
 
 
@@ -167,7 +168,7 @@ class EmbeddedStore:
         self._pool = WorkerPool(self.path, self.workers, memory_mb=self.memory_mb)
         self._service_pool: WorkerPool | None = None
         self._lock = threading.Lock()
-        self._syntax_errors: OrderedDict[str, str] = OrderedDict()
+        self._syntax_errors: OrderedDict[str | tuple[Any, ...], str] = OrderedDict()
         self._answers: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self.cache_entries = settings.result_cache_entries
 
@@ -181,9 +182,12 @@ class EmbeddedStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         """Run a read-only query and return parsed results."""
-        answer = self._call("terms", sparql, "", bindings, default_graphs, named_graphs, timeout)
+        answer = self._call(
+            "terms", sparql, "", bindings, default_graphs, named_graphs, timeout, prefixes
+        )
         kind, payload, truncated = answer[1], answer[2], answer[3]
         if kind == "ask":
             return QueryResult("ask", boolean=bool(payload))
@@ -207,10 +211,11 @@ class EmbeddedStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> RawResult:
         """Run a read-only query and serialise its result with Oxigraph's own writers."""
         answer = self._call(
-            "raw", sparql, result_format, None, default_graphs, named_graphs, timeout
+            "raw", sparql, result_format, None, default_graphs, named_graphs, timeout, prefixes
         )
         kind, body, truncated = answer[1], answer[2], answer[3]
         if kind == "graph":
@@ -236,10 +241,13 @@ class EmbeddedStore:
         default_graphs: Sequence[str] | None,
         named_graphs: Sequence[str] | None,
         timeout: float | None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> tuple[Any, ...]:
         analysis = inspect(sparql, self.limits)
+        table = dict(prefixes) if prefixes else None
+        remembered = (sparql, tuple(sorted(table.items()))) if table else sparql
         with self._lock:
-            known = self._syntax_errors.get(sparql)
+            known = self._syntax_errors.get(remembered)
         if known is not None:
             raise QuerySyntaxError(known)
         capped = analysis.capped(sparql, self.result_limit)
@@ -252,6 +260,7 @@ class EmbeddedStore:
             "default_graphs": list(default_graphs or ()),
             "named_graphs": list(named_graphs or ()),
             "bindings": {k: _wire(v) for k, v in bindings.items()} if bindings else None,
+            "prefixes": table,  # passed to Oxigraph, so error positions stay the user's
         }
         key = None
         if self.cache_entries and not analysis.services:
@@ -275,7 +284,7 @@ class EmbeddedStore:
             return answer
         message = " ".join(str(answer[1]).split())
         if answer[0] == "syntax":
-            self._remember(sparql, message)
+            self._remember(remembered, message)
             raise QuerySyntaxError(message)
         if answer[0] == "query":
             raise QueryRefused(f"the query cannot be evaluated: {message}")
@@ -289,7 +298,7 @@ class EmbeddedStore:
                 )
             return self._service_pool
 
-    def _remember(self, sparql: str, message: str) -> None:
+    def _remember(self, sparql: str | tuple[Any, ...], message: str) -> None:
         with self._lock:
             self._syntax_errors[sparql] = message
             if len(self._syntax_errors) > SYNTAX_CACHE:

@@ -31,6 +31,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 
 from kg.config import Settings
 from kg.sparql.guards import Limits, check_services, inspect
+from kg.sparql.prefixes import shift_positions, with_prologue
 from kg.store import bindings as binder
 from kg.store.base import (
     GRAPH_FORMATS,
@@ -73,12 +74,13 @@ class RemoteStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         """Run a read-only query and return parsed results."""
         text = binder.inject(sparql, bindings) if bindings else sparql
         form = _form(text)
         media = "application/n-triples" if form in ("CONSTRUCT", "DESCRIBE") else _JSON
-        body = self._send(text, form, media, default_graphs, named_graphs, timeout)
+        body = self._send(text, form, media, default_graphs, named_graphs, timeout, prefixes)
         try:
             if media == _JSON:
                 return _parse_json(body)
@@ -103,6 +105,7 @@ class RemoteStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> RawResult:
         """Run a read-only query and pass the server's serialisation through."""
         form = _form(sparql)
@@ -112,7 +115,7 @@ class RemoteStore:
         else:
             fmt = result_format if result_format in SELECT_FORMATS else "json"
             media, kind = SELECT_FORMATS[fmt], "ask" if form == "ASK" else "select"
-        body = self._send(sparql, form, media, default_graphs, named_graphs, timeout)
+        body = self._send(sparql, form, media, default_graphs, named_graphs, timeout, prefixes)
         return RawResult(body, media, kind)
 
     def close(self) -> None:
@@ -128,7 +131,11 @@ class RemoteStore:
         default_graphs: Sequence[str] | None,
         named_graphs: Sequence[str] | None,
         timeout: float | None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> bytes:
+        # Most servers take no prefix table: declare, on one line in front, the prefixes the
+        # query uses and does not declare, and move the server's error positions back.
+        sparql, added = with_prologue(sparql, prefixes) if prefixes else (sparql, 0)
         self._check_services(sparql)
         wrapper = SPARQLWrapper(self.endpoint, agent=AGENT)
         # Set the text and form directly: SPARQLWrapper's own guess would route anything it
@@ -148,7 +155,8 @@ class RemoteStore:
             with wrapper.query().response as response:
                 return response.read()
         except QueryBadFormed as exc:
-            raise QuerySyntaxError(_server_message(exc) or "the query does not parse") from None
+            message = shift_positions(_server_message(exc) or "the query does not parse", added)
+            raise QuerySyntaxError(message) from None
         except SPARQLWrapperException as exc:
             raise _server_error(_server_message(exc) or str(exc)) from None
         except urllib.error.HTTPError as exc:
