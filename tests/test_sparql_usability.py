@@ -77,8 +77,8 @@ MISTAKES = [
         ["did you mean hmic:?", "PREFIX hmc:"],
     ),
     (
-        "SELECT ?j WHERE {\n  ?j hmic:judgedForce force:leicestershire }",
-        ["line 2, column 23", "force:leicestershire", "a / cannot appear"],
+        "SELECT ?j WHERE {\n  ?j hmic:judgedForce id:force/leicestershire }",
+        ["line 2, column 23", "id:force/leicestershire", "a / cannot appear"],
         ["write force:leicestershire (the prefix for that kind of identifier) or <https://"],
     ),
     (
