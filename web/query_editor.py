@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import BadRequest
 
+from kg.sparql import results
 from kg.sparql.guards import Limits, check_services, inspect
 from kg.store.base import QueryRefused, QueryResult, QuerySyntaxError, QueryTimeout, StoreError
 from web import access, params, queries
@@ -139,6 +140,8 @@ def editor() -> Response | tuple[str, int] | str:
         check_services(inspect(full, Limits.from_settings(settings)), settings.service_allowlist)
         if fmt != "html":
             raw = access.store().query_raw(full, fmt, timeout=settings.query_timeout)
+            if raw.truncated:  # a download is never silently partial
+                raise results.too_large(settings.result_limit)
             media_type = raw.media_type.split(";")[0].strip()
             response = Response(raw.body, mimetype=media_type)
             name = f"results.{EXTENSIONS.get(media_type, 'txt')}"
