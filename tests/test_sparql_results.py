@@ -153,3 +153,10 @@ def test_reorder_leaves_what_it_cannot_read_alone():
     assert reorder(b"not json", "json", ("b", "a")) == b"not json"
     assert reorder(b"a,b\r\n1\r\n", "csv", ("b", "a")) == b"a,b\r\n1\r\n"  # ragged
     assert reorder(b"?a\t?b\n1\t2\n", "tsv", ("b", "a")) == b"?b\t?a\n2\t1\n"
+
+
+def test_the_query_editor_shows_select_star_columns_in_order_of_appearance(client):
+    text = "SELECT * WHERE { VALUES (?zeta ?alpha ?mid) { (1 2 3) } }"
+    page = client.get("/query", query_string={"query": text}).get_data(as_text=True)
+    found = [page.find(f">{name}<") for name in ("zeta", "alpha", "mid")]
+    assert -1 not in found and found == sorted(found), found

@@ -148,6 +148,9 @@ def editor() -> Response | tuple[str, int] | str:
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
         result = access.store().query(full, timeout=settings.query_timeout)
+        order = results.star_order(full)
+        if order and result.kind == "select":  # SELECT *: columns as they appear in the text
+            result.variables = results.ordered(result.variables, order)
         context["table"] = table(result, iris)
         context["ran"] = True
     except QuerySyntaxError as exc:
