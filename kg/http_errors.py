@@ -19,13 +19,14 @@ from gunicorn.http import message
 from kg.config import Settings
 
 OTHER_PARAMETERS = 8190  # bytes of a request line beside its percent-encoded query
+ENCODED_CHARACTER = 12  # bytes a character may take percent-encoded (4 UTF-8 bytes, 3 each)
 REASONS = {414: "the request line is too long", 431: "the request headers are too large"}
 
 
 def request_line_limit(settings: Settings) -> int:
-    """Bytes of request line accepted: the longest query, percent-encoded (3 bytes a byte),
-    plus room for the method, path, other parameters and HTTP version."""
-    return 3 * settings.max_query_length + OTHER_PARAMETERS
+    """Bytes of request line accepted: the longest query, percent-encoded whatever its
+    characters, plus room for the method, path, other parameters and HTTP version."""
+    return ENCODED_CHARACTER * settings.max_query_length + OTHER_PARAMETERS
 
 
 def _one_line(status: int, reason: str, detail: str) -> str:

@@ -154,9 +154,11 @@ def test_a_direct_post_that_is_not_utf8_is_refused_naming_the_charset(server, ca
     assert answer.text.count("\n") == 1 and answer.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_a_get_as_long_as_the_query_limit_is_answered(server, settings):
-    padding = "#" + "x" * (settings.max_query_length - len(ASK) - 2) + "\n"
+@pytest.mark.parametrize("character", ["x", "é", "\U0001f46e"])
+def test_a_get_as_long_as_the_query_limit_is_answered(server, settings, character):
+    padding = "#" + character * (settings.max_query_length - len(ASK) - 2) + "\n"
     query = ASK + padding
+    assert len(query) == settings.max_query_length
     assert len(quote(query)) > 8190  # gunicorn's default request line limit
     answer = requests.get(server.endpoint, params={"query": query}, timeout=30)
     assert answer.status_code == 200 and answer.json()["boolean"] is True
@@ -171,7 +173,7 @@ def test_a_get_over_the_query_limit_is_a_413_with_cors(server, settings):
 
 
 def test_a_request_line_past_any_query_is_a_414_with_cors(server, settings):
-    line = b"GET /sparql?query=" + b"x" * (4 * settings.max_query_length) + b" HTTP/1.1\r\n"
+    line = b"GET /sparql?query=" + b"x" * (13 * settings.max_query_length) + b" HTTP/1.1\r\n"
     answer = _raw(server, line + b"Host: x\r\n\r\n")
     assert _status(answer) == 414
     assert _headers(answer)["access-control-allow-origin"] == "*"
