@@ -152,9 +152,10 @@ def _answer() -> Response:
     offer = neg.pick(wanted.formats, request.headers.get("Accept"), offers)
     if offer is None:
         return _error(406, neg.refusal(wanted.formats, offers))
+    written = results.engine_format(offer.key, wanted.query)
     raw = context.store.query_raw(
         wanted.query,
-        offer.key,
+        written,
         default_graphs=wanted.default_graph_uris or None,
         named_graphs=wanted.named_graph_uris or None,
         timeout=settings.query_timeout,
@@ -162,7 +163,7 @@ def _answer() -> Response:
     if raw.truncated:  # never a silently partial answer
         raise results.too_large(getattr(context.store, "result_limit", settings.result_limit))
     headers = [*RESULT_HEADERS, ("Content-Type", offer.content_type)]
-    body = results.finish(raw.body, raw.kind, offer.key, wanted.query)
+    body = results.finish(raw.body, raw.kind, offer.key, wanted.query, written)
     return Response(body, status=200, headers=headers)
 
 
