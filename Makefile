@@ -12,7 +12,7 @@ PORT   ?= 5000
 APT_PACKAGES = \
 	chromium
 
-.PHONY: serve test install build lint format system-deps bench clean
+.PHONY: serve test install build lint format system-deps sparql-clients bench clean
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ system-deps:
 	  fi; \
 	fi
 
+# Third-party SPARQL clients the endpoint's tests drive (Comunica on its own Node.js >= 22.19,
+# from the npm package `node`), pinned by tests/clients/package-lock.json.
+CLIENTS := tests/clients
+$(CLIENTS)/node_modules/.package-lock.json: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	cd $(CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+sparql-clients: $(CLIENTS)/node_modules/.package-lock.json
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -46,7 +55,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install system-deps lint build
+test: install system-deps sparql-clients lint build
 	$(BIN)/python -m pytest
 
 bench: build

@@ -27,7 +27,7 @@ class Settings:
     remote_store_endpoint: str = ""
     remote_timeout: float = 10.0
     query_timeout: float = 10.0
-    result_limit: int = 10000
+    result_limit: int = 2000000
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     query_workers: int = 2
     max_query_length: int = 131072

@@ -6,8 +6,9 @@ process builds its own app and store, so each has its own pool of query worker p
 (``query-workers``); its threads serve other requests while queries run. When there are at
 least as many workers as CPUs, each worker and its query workers are pinned to one CPU.
 Malformed requests (a request line without a leading slash, binary garbage, oversized lines
-or headers) are answered 400 by gunicorn's parser and never reach the app; the worker keeps
-serving.
+or headers) are answered 4xx by gunicorn's parser, with CORS headers and a one-line reason
+(:mod:`kg.http_errors`), and never reach the app; the worker keeps serving. A request line may
+be as long as a ``max-query-length`` query needs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
+from kg import http_errors
 from kg.config import Settings
 from kg.store.base import StoreUnavailable
 
@@ -107,7 +109,7 @@ def options(
         # worker that is stuck as a whole.
         "timeout": int(settings.query_timeout * 3) + 30,
         "graceful_timeout": 10,
-        "limit_request_line": 8190,
+        "limit_request_line": http_errors.request_line_limit(settings),  # a GET of a long query
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
         "control_socket_disable": True,  # no extra socket in $HOME shared by every server
@@ -128,4 +130,5 @@ def serve(
     """Serve the app on ``host:port`` with ``workers`` gunicorn worker processes."""
     if settings.store == "embedded" and not (settings.dataset_dir / "dataset.nq").exists():
         raise StoreUnavailable(f"no built dataset in {settings.dataset_dir}: run `kg build`")
+    http_errors.install(settings)
     _Server(settings, options(settings, host, port, workers, threads)).run()

@@ -124,6 +124,9 @@ REFUSED = [
     ("query", "SELECT * WHERE {{ BIND (<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}"),
     ("query", "SELECT * WHERE {{ ?s ?p true.SERVICE <{url}> {{ ?s ?p ?o }} }}"),
     ("query", "select * where {{ optional {{ service <{url}> {{ ?s ?p ?o }} }} }}"),
+]
+# Graph names never reach outside: an IRI naming no graph of the dataset is an empty graph.
+EMPTY = [
     ("query", "SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}"),
     ("query", "SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"),
     ("default-graph-uri", "{url}"),
@@ -145,6 +148,24 @@ def test_remote_targets_are_refused_before_execution(
         answer = requests.post(f"{live_server}/sparql", data=params, timeout=30)
     assert answer.status_code == 400, answer.text
     assert "allowlist" in answer.text or "never fetches" in answer.text or "SERVICE" in answer.text
+    assert _settle(listener) == 0
+
+
+@pytest.mark.parametrize(("parameter", "template"), EMPTY)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_outside_graph_names_are_empty_graphs_never_fetched(
+    live_server, listener, method, parameter, template
+):
+    params = {parameter: template.format(url=listener.url)}
+    if parameter != "query":
+        params["query"] = "SELECT * WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } } LIMIT 1"
+    headers = {"Accept": "application/sparql-results+json"}
+    if method == "get":
+        answer = requests.get(f"{live_server}/sparql", params=params, headers=headers, timeout=30)
+    else:
+        answer = requests.post(f"{live_server}/sparql", data=params, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"]["bindings"] == []
     assert _settle(listener) == 0
 
 

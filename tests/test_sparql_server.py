@@ -220,7 +220,7 @@ HOSTILE = {
         lambda s: _post(
             s, b"\xff\xfeS\x00E\x00\x00\xd8L\x00", "application/sparql-query; charset=utf-16"
         ),
-        {400},
+        {415},
     ),
     "utf16-without-charset": (
         lambda s: _post(s, "ASK {}".encode("utf-16-le"), "application/sparql-query"),

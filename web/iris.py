@@ -22,6 +22,8 @@ from kg.namespaces import Base
 _SEGMENT = re.compile(r"^[^\s<>\"{}|\\^`#?/\x00-\x1f\x7f]+$")
 # An absolute IRI a user may name in a parameter: http(s) or urn, no spaces or forbidden chars.
 _IRI = re.compile(r"^(?:https?://[^\s<>\"{}|\\^`/]+(?:/[^\s<>\"{}|\\^`]*)?|urn:[^\s<>\"{}|\\^`]+)$")
+# A '%' that starts no escape: the server leaves a malformed escape in the decoded path.
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 MAX_PATH = 512
 MAX_IRI = 2048
 AREAS = ("id", "doc", "def")
@@ -42,6 +44,10 @@ def check_path(path: str) -> str:
     """A local path below ``/id/``, ``/doc/`` or ``/def/``, or a 400 when it is malformed."""
     if not path or len(path) > MAX_PATH:
         raise BadRequest("the path is empty or too long")
+    if "\ufffd" in path:  # what the WSGI layer makes of percent-escapes that are not UTF-8
+        raise BadRequest("the path is not valid UTF-8 once percent-decoded")
+    if _BARE_PERCENT.search(path):
+        raise BadRequest("the path has a malformed percent-escape ('%' without two hex digits)")
     for segment in path.split("/"):
         if segment in ("", ".", "..") or not _SEGMENT.match(segment):
             raise BadRequest("the path has an empty or malformed segment")

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import BadRequest
 
+from kg.sparql import results
 from kg.sparql.errors import explain
 from kg.sparql.guards import Limits, check_services, inspect
 from kg.sparql.prefixes import shift_positions
@@ -141,12 +142,17 @@ def editor() -> Response | tuple[str, int] | str:
         check_services(inspect(full, Limits.from_settings(settings)), settings.service_allowlist)
         if fmt != "html":
             raw = access.store().query_raw(full, fmt, timeout=settings.query_timeout)
+            if raw.truncated:  # a download is never silently partial
+                raise results.too_large(settings.result_limit)
             media_type = raw.media_type.split(";")[0].strip()
             response = Response(raw.body, mimetype=media_type)
             name = f"results.{EXTENSIONS.get(media_type, 'txt')}"
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
         result = access.store().query(full, timeout=settings.query_timeout)
+        order = results.star_order(full)
+        if order and result.kind == "select":  # SELECT *: columns as they appear in the text
+            result.variables = results.ordered(result.variables, order)
         context["table"] = table(result, iris)
         context["ran"] = True
     except QuerySyntaxError as exc:

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, g, request
 from kg.config import Settings
 from kg.sparql import errors as query_errors
 from kg.sparql import negotiation as neg
-from kg.sparql import unknown
+from kg.sparql import results, unknown
 from kg.sparql.description import Dataset, dataset_sizes, description, html_page
 from kg.sparql.guards import Limits, check_dataset, check_services, inspect
 from kg.sparql.prefixes import predeclared
@@ -176,47 +176,30 @@ def _answer() -> Response:
     g.sparql_text = wanted.query
     analysis = inspect(wanted.query, context.limits, context.prefix_pairs)
     check_services(analysis, context.allowlist)
-    dataset_named = (
-        analysis.from_graphs
-        or analysis.from_named
-        or wanted.default_graph_uris
-        or wanted.named_graph_uris
-    )
-    if dataset_named:
-        check_dataset(
-            analysis,
-            wanted.default_graph_uris,
-            wanted.named_graph_uris,
-            context.dataset().graphs,
-            context.allowlist,
-        )
+    check_dataset(analysis, wanted.default_graph_uris, wanted.named_graph_uris)
     offers = neg.GRAPH_OFFERS if analysis.kind == "graph" else neg.SOLUTION_OFFERS
-    if wanted.formats:
-        offer = neg.by_name(wanted.formats, offers)
-        if offer is None:
-            shown = ", ".join(wanted.formats)
-            return _error(406, f"format {shown!r} is not available; use {neg.available(offers)}")
-    else:
-        offer = neg.negotiate(request.headers.get("Accept"), offers)
-        if offer is None:
-            return _error(406, f"no acceptable result format; available: {neg.available(offers)}")
+    offer = neg.pick(wanted.formats, request.headers.get("Accept"), offers)
+    if offer is None:
+        return _error(406, neg.refusal(wanted.formats, offers))
+    written = results.engine_format(offer.key, wanted.query)
     raw = context.store.query_raw(
         wanted.query,
-        offer.key,
+        written,
         default_graphs=wanted.default_graph_uris or None,
         named_graphs=wanted.named_graph_uris or None,
         timeout=settings.query_timeout,
         prefixes=context.prefixes,
     )
+    if raw.truncated:  # never a silently partial answer
+        raise results.too_large(getattr(context.store, "result_limit", settings.result_limit))
     headers = [*RESULT_HEADERS, ("Content-Type", offer.content_type)]
-    if raw.truncated:
-        headers.append(("X-Result-Truncated", "true"))
     missing = unknown.header_value(context.known(), wanted.query, context.prefixes)
     if missing:
         headers.append((unknown.HEADER, missing))
     if analysis.kind == "select" and (unbound := query_errors.never_bound(wanted.query)):
         headers.append(("X-Unbound-Variables", ", ".join(unbound)))
-    return Response(raw.body, status=200, headers=headers)
+    body = results.finish(raw.body, raw.kind, offer.key, wanted.query, written)
+    return Response(body, status=200, headers=headers)
 
 
 @bp.route("/sparql", methods=METHODS)

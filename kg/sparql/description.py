@@ -66,8 +66,10 @@ def _limits_note(timeout: float, result_limit: int, allowlist: Collection[str]) 
     )
     return (
         f"Read-only (SPARQL Update is refused). A query is stopped after {timeout:g} s; "
-        f"results are cut at {result_limit:,} rows or triples (header X-Result-Truncated). "
-        f"{services}; FROM and FROM NAMED name graphs of this dataset only (nothing is fetched)."
+        f"a result of more than {result_limit:,} rows or triples is refused (400, saying how "
+        f"to page with LIMIT and OFFSET), never cut. {services}; FROM, FROM NAMED and the "
+        f"default-graph-uri and named-graph-uri parameters pick graphs of this dataset by name "
+        f"(an IRI naming none is an empty graph; nothing is fetched)."
     )
 
 

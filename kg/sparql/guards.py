@@ -1,7 +1,10 @@
 """What a query must pass before any engine parses it: its size, its nesting and operator
 chains (checked on the tokens of :mod:`kg.sparql.lexer`, never by a recursive parser), no
-SPARQL Update, and no ``SERVICE``, ``FROM`` or ``FROM NAMED`` that would reach outside the
-dataset unless the target is on the ``service-allowlist`` setting (empty by default).
+SPARQL Update, and no ``SERVICE`` that would reach outside the dataset unless its endpoint is
+on the ``service-allowlist`` setting (empty by default). ``FROM``, ``FROM NAMED`` and the
+protocol's ``default-graph-uri`` / ``named-graph-uri`` never reach outside: they pick graphs
+of the dataset by name, and an IRI that names none is an empty graph (SPARQL 1.1 Query §13.2,
+as Oxigraph, Fuseki and Virtuoso treat it); they only have to be absolute IRIs.
 
 Raises the store's errors (:mod:`kg.store.base`), each carrying its HTTP status and a one-line
 reason. Reads nothing but its arguments; the lexer's per-text cache makes a repeated query's
@@ -10,12 +13,16 @@ checks a dictionary look-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from kg.config import Settings
 from kg.sparql.lexer import Analysis, LexError, analyse
 from kg.store.base import QueryRefused, QuerySyntaxError, QueryTooLarge, UpdateRefused
+
+# An absolute IRI (RFC 3987: a scheme, then no space or character IRIs forbid).
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]*")
 
 
 @dataclass(frozen=True)
@@ -80,38 +87,33 @@ def check_dataset(
     analysis: Analysis,
     default_graph_uris: Iterable[str],
     named_graph_uris: Iterable[str],
-    local_graphs: Collection[str],
-    allowlist: Collection[str],
 ) -> None:
-    """Refuse ``FROM``/``FROM NAMED`` (or the protocol's ``default-graph-uri`` /
-    ``named-graph-uri``) naming a graph that is neither in the dataset nor allowlisted: the
-    endpoint never fetches a graph from the web."""
-    named = [
-        *(("FROM", g) for g in analysis.from_graphs),
-        *(("FROM NAMED", g) for g in analysis.from_named),
-        *(("default-graph-uri", g) for g in default_graph_uris),
-        *(("named-graph-uri", g) for g in named_graph_uris),
-    ]
-    for clause, graph in named:
-        if graph is None:
+    """Refuse a ``FROM``/``FROM NAMED`` whose IRI cannot be resolved here (an undeclared
+    prefix) and a ``default-graph-uri``/``named-graph-uri`` that is not an absolute IRI. Any
+    absolute IRI is accepted: one that names no graph of the dataset is an empty graph, and
+    nothing is ever fetched (the engine only picks graphs of its store by name)."""
+    for clause, graphs in (("FROM", analysis.from_graphs), ("FROM NAMED", analysis.from_named)):
+        if None in graphs:
             raise QueryRefused(f"{clause} needs an absolute IRI (undeclared prefix?)")
-        if graph not in local_graphs and graph not in allowlist:
-            raise QueryRefused(
-                f"{clause} <{graph}> is not a graph of this dataset (see the service "
-                "description) and the endpoint never fetches graphs from the web"
-            )
+    for parameter, values in (
+        ("default-graph-uri", default_graph_uris),
+        ("named-graph-uri", named_graph_uris),
+    ):
+        for value in values:
+            if len(value) > 4096 or not _ABSOLUTE_IRI.fullmatch(value):
+                shown = value if len(value) <= 80 else value[:79] + "…"
+                raise QueryRefused(f"{parameter} {shown!r} is not an absolute IRI")
 
 
 def check(
     text: str,
     limits: Limits,
     allowlist: Collection[str],
-    local_graphs: Collection[str],
     default_graph_uris: Iterable[str] = (),
     named_graph_uris: Iterable[str] = (),
 ) -> Analysis:
     """Every check of this module, in order; the analysis of an acceptable query."""
     analysis = inspect(text, limits)
     check_services(analysis, allowlist)
-    check_dataset(analysis, default_graph_uris, named_graph_uris, local_graphs, allowlist)
+    check_dataset(analysis, default_graph_uris, named_graph_uris)
     return analysis

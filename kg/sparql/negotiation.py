@@ -59,6 +59,7 @@ GRAPH_OFFERS = (
         ("rdfxml", "rdf+xml", "rdf", "xml"),
     ),
 )
+ALL_OFFERS = (*SOLUTION_OFFERS, *GRAPH_OFFERS)
 HTML = Offer("html", "text/html", ("application/xhtml+xml",), ("html",))
 DESCRIPTION_OFFERS = (*GRAPH_OFFERS, HTML)
 ERROR_OFFERS = (
@@ -172,6 +173,34 @@ def by_name(values: Iterable[str], offers: Sequence[Offer]) -> Offer | None:
             if found is not None:
                 return found
     return None
+
+
+def pick(formats: Sequence[str], accept: str | None, offers: Sequence[Offer]) -> Offer | None:
+    """The format of an answer: the one the ``format`` parameter names if it is one of
+    ``offers``; else, when ``format`` is absent or names a format of the endpoint that does
+    not fit this kind of answer (SPARQLWrapper sends ``format=csv`` with ``Accept: */*`` for
+    a CONSTRUCT), the one ``Accept`` prefers. None when neither gives one, or when ``format``
+    names nothing the endpoint writes."""
+    if formats:
+        named = by_name(formats, offers)
+        if named is not None:
+            return named
+        if by_name(formats, ALL_OFFERS) is None:
+            return None
+    return negotiate(accept, offers)
+
+
+def refusal(formats: Sequence[str], offers: Sequence[Offer]) -> str:
+    """The 406 message when :func:`pick` found nothing."""
+    if formats:
+        shown = ", ".join(formats)
+        if by_name(formats, ALL_OFFERS) is None:
+            return f"format {shown!r} is not available; use {available(offers)}"
+        return (
+            f"format {shown!r} does not fit this query and Accept allows no other; "
+            f"available: {available(offers)}"
+        )
+    return f"no acceptable result format; available: {available(offers)}"
 
 
 def available(offers: Sequence[Offer]) -> str:

@@ -2,16 +2,18 @@
 ``GET`` with ``query=``, ``POST`` of a form, ``POST`` of an ``application/sparql-query``
 body; ``default-graph-uri``, ``named-graph-uri`` and ``format`` parameters.
 
-Reads bytes, never trusts them: the body is read up to the size limit and no further, every
-parameter and body must be valid UTF-8 (or UTF-16 when the body says so), ``query`` must come
-exactly once, and anything that is an update (an ``update`` parameter, an
-``application/sparql-update`` body) is refused. Each refusal is a :class:`ProtocolError`
-(or a store error) with its HTTP status and a one-line reason.
+Reads bytes, never trusts them: the body is read up to the size limit and no further (a body
+whose framing is malformed, e.g. a broken chunked encoding, is a 400), every parameter and body
+must be valid UTF-8 (a body declared or marked as anything else is refused, naming its
+charset), ``query`` must come exactly once, and anything that is an update (an ``update``
+parameter, an ``application/sparql-update`` body) is refused. Each refusal is a
+:class:`ProtocolError` (or a store error) with its HTTP status and a one-line reason.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,7 +26,14 @@ CACHED_LENGTH = 16384  # bytes of query string or form above which nothing is ca
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
-UTF16 = {"utf-16", "utf-16le", "utf-16be", "utf16"}
+UTF8 = ("utf-8", "utf8")
+BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),  # before UTF-16: it starts with the UTF-16 LE mark
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+_SAFE_CHARSET = re.compile(r"[A-Za-z0-9._:+-]{1,40}")
 
 
 class ProtocolError(Exception):
@@ -92,26 +101,33 @@ def _media(content_type: str | None) -> tuple[str, dict[str, str]]:
     return media.strip().lower(), parsed
 
 
+def _shown(charset: str) -> str:
+    return charset if _SAFE_CHARSET.fullmatch(charset) else "(unreadable)"
+
+
 def _decode_body(body: bytes, charset: str | None) -> str:
-    """The text of an ``application/sparql-query`` body: UTF-8 unless the charset (or a
-    byte-order mark) says UTF-16; anything undecodable is refused, never replaced."""
-    if charset is None and body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        charset = "utf-16"
-    if charset is None or charset in ("utf-8", "utf8"):
-        try:
-            return body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
+    """The text of an ``application/sparql-query`` body, which must be UTF-8 (SPARQL 1.1
+    Protocol §2.1.3): another declared charset is a 415 naming it; a UTF-16 or UTF-32
+    byte-order mark, NUL bytes (UTF-16 without a mark) or bytes that are not UTF-8, a 400.
+    Nothing is ever replaced."""
+    if charset is not None and charset not in UTF8:
+        shown = _shown(charset)
+        raise ProtocolError(415, f"unsupported charset {shown!r}: send the query as UTF-8")
+    for mark, name in BOMS:
+        if body.startswith(mark):
             raise ProtocolError(
-                400, f"the body is not valid UTF-8 (byte {exc.start}: {exc.reason})"
-            ) from None
-    if charset in UTF16:
-        try:
-            return body.decode("utf-16" if charset == "utf16" else charset)
-        except UnicodeDecodeError as exc:
-            raise ProtocolError(
-                400, f"the body is not valid UTF-16 (byte {exc.start}: {exc.reason})"
-            ) from None
-    raise ProtocolError(415, f"unsupported charset {charset!r}: send UTF-8")
+                400, f"the body starts with a {name} byte-order mark: send the query as UTF-8"
+            )
+    if b"\x00" in body:  # a SPARQL text holds no NUL; UTF-16 without a mark is full of them
+        raise ProtocolError(
+            400, "the body holds NUL bytes (UTF-16 or UTF-32 text?): send the query as UTF-8"
+        )
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(
+            400, f"the body is not valid UTF-8 (byte {exc.start}: {exc.reason})"
+        ) from None
 
 
 def read_body(read: Callable[[int], bytes], content_length: int | None, limit: int) -> bytes:
@@ -119,7 +135,11 @@ def read_body(read: Callable[[int], bytes], content_length: int | None, limit: i
     (from ``Content-Length`` before reading, else after reading ``limit + 1`` bytes)."""
     if content_length is not None and content_length > limit:
         raise QueryTooLarge(f"the request body is {content_length:,} bytes; the limit is {limit:,}")
-    body = read(limit + 1)
+    try:
+        body = read(limit + 1)
+    except Exception as exc:  # the server's body reader: a malformed framing or a lost client
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ProtocolError(400, f"the request body is malformed ({reason})") from None
     if len(body) > limit:
         raise QueryTooLarge(f"the request body is over the limit of {limit:,} bytes")
     return body
@@ -143,8 +163,10 @@ def parse_request(
             raise UpdateRefused("this endpoint is read-only: SPARQL Update is not accepted")
         if media == FORM:
             charset = options.get("charset")
-            if charset not in (None, "utf-8", "utf8"):
-                raise ProtocolError(415, f"unsupported charset {charset!r} for a form: use UTF-8")
+            if charset is not None and charset not in UTF8:
+                raise ProtocolError(
+                    415, f"unsupported charset {_shown(charset)!r} for a form: use UTF-8"
+                )
             params += _pairs(read_body(read, content_length, max_body), "form body")
         elif media == SPARQL_QUERY:
             body_query = _decode_body(

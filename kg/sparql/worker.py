@@ -22,7 +22,7 @@ import signal
 import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -93,13 +93,26 @@ def _cut_tsv(tsv: bytes, cap: int) -> tuple[bytes, bool]:
     return tsv[: end + 1], True
 
 
+def dataset_options(default_graphs: Sequence[str], named_graphs: Sequence[str]) -> dict[str, Any]:
+    """The engine's dataset options for the protocol's ``default-graph-uri`` and
+    ``named-graph-uri`` (SPARQL 1.1 Protocol §2.1.4): given either, the dataset is exactly
+    what they name, and they replace the query's ``FROM``/``FROM NAMED`` — ``default-graph-uri``
+    alone leaves no named graphs, ``named-graph-uri`` alone an empty default graph. Given
+    neither, the query's own ``FROM``/``FROM NAMED`` (which Oxigraph reads as §13.2 says) or
+    else the store's default dataset. An IRI naming no graph is an empty graph."""
+    if not default_graphs and not named_graphs:
+        return {}
+    return {
+        "default_graph": [ox.NamedNode(g) for g in default_graphs],
+        "named_graphs": [ox.NamedNode(g) for g in named_graphs],
+    }
+
+
 def run(store: ox.Store, request: dict[str, Any]) -> tuple[Any, ...]:
     """Execute one request; the answer is ("ok", …) or (error kind, message)."""
-    options: dict[str, Any] = {}
-    if request.get("default_graphs"):
-        options["default_graph"] = [ox.NamedNode(g) for g in request["default_graphs"]]
-    if request.get("named_graphs"):
-        options["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
+    options: dict[str, Any] = dataset_options(
+        request.get("default_graphs") or (), request.get("named_graphs") or ()
+    )
     if request.get("bindings"):
         options["substitutions"] = {
             ox.Variable(name): decode(value) for name, value in request["bindings"].items()
