@@ -143,6 +143,12 @@ def nginx_conf(
     )
 
 
+def reachable(folder: Path) -> bool:
+    """Whether every folder above ``folder`` lets other users through (nginx's workers run as
+    ``nobody`` when nginx is started by root)."""
+    return all(os.stat(parent).st_mode & 0o001 for parent in folder.parents)
+
+
 def current_release(settings: Settings) -> str:
     """The name of the release ``out/current`` points to (what a new replica would serve)."""
     if settings.store != "embedded":
@@ -341,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     run = Path(tempfile.mkdtemp(prefix="hmic-replicas-")) if temporary else args.run_dir
     run.mkdir(parents=True, exist_ok=True)
     run.chmod(0o755)  # nginx's workers (user nobody when started as root) read and write here
+    if os.geteuid() == 0 and not reachable(run.resolve()):
+        print(f"error: nginx's workers (user nobody) cannot reach {run}", file=sys.stderr)
+        return 1
     signal.signal(signal.SIGTERM, _stop_on_signal)
     deployment = Deployment(run.resolve(), args, settings)
     try:
