@@ -280,3 +280,22 @@ def test_live_server_revalidates_and_compresses(live_server):
     garbage = requests.get(url, headers={"If-None-Match": "\x01garbage"}, timeout=30)
     assert garbage.status_code == 200
     assert garbage.text == first.text
+
+
+def test_files_are_validated_by_etag_only(client):
+    first = fetch(client, "/download/dataset.trig", headers={"Accept-Encoding": "gzip"})
+    assert "Last-Modified" not in first.headers
+    dated = fetch(
+        client,
+        "/download/dataset.trig",
+        headers={"Accept-Encoding": "gzip", "If-Modified-Since": "Mon, 01 Jan 2099 00:00:00 GMT"},
+    )
+    assert dated.status_code == 200
+    assert dated.headers["ETag"] == first.headers["ETag"]
+    assert dated.data == first.data
+    tagged = fetch(
+        client,
+        "/download/dataset.trig",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]},
+    )
+    assert tagged.status_code == 304

@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - the project depends on it
     brotli = None
 
 from kg.config import Settings
-from kg.store.base import GraphStore
+from kg.store.base import GraphStore, StoreError
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_STORE = "no-store"
@@ -175,23 +175,31 @@ class HttpCache:
         self._kept: OrderedDict[str, bytes] = OrderedDict()
         self._kept_bytes = 0
 
-    def release(self) -> str:
+    def release(self) -> str | None:
         """The release id, asked once (once every ``REMOTE_RELEASE_CHECK`` seconds for a store
-        that is not embedded, whose server may load a new release at any time)."""
+        that is not embedded, whose server may load a new release at any time); None while a
+        remote store cannot say (its answers are then not tagged)."""
         store = current_app.config["STORE"]
         fixed = getattr(store, "backend", "") == "embedded"
         with self._lock:
             stale = not fixed and time.monotonic() - self._release_at > REMOTE_RELEASE_CHECK
             if self._release is None or stale:
-                self._release = release_id(store, self.settings)
+                try:
+                    self._release = release_id(store, self.settings)
+                except StoreError:
+                    self._release = None
                 self._release_at = time.monotonic()
             return self._release
 
-    def tag(self, varies: Iterable[str], coding: str) -> str:
-        """The strong ETag of this request's answer when it varies on ``varies``."""
+    def tag(self, varies: Iterable[str], coding: str) -> str | None:
+        """The strong ETag of this request's answer when it varies on ``varies`` (None when
+        the release is not known)."""
+        release = self.release()
+        if release is None:
+            return None
         digest = hashlib.sha256()
         for part in (
-            self.release(),
+            release,
             self.fingerprint,
             request.host_url,
             request.script_root + request.path,
@@ -279,8 +287,15 @@ def _not_modified(tag: str, cache_control: str, vary: Iterable[str]) -> Response
 
 
 def _before() -> Response | None:
-    """Answer 304 before the view runs when the client already holds this answer."""
-    if not _cacheable_method() or not request.headers.get("If-None-Match"):
+    """Answer 304 before the view runs when the client already holds this answer. The view
+    itself never sees the client's validators (``send_file`` would judge them by its own tags
+    and dates): they are judged here, by this module's tags only."""
+    if not _cacheable_method():
+        return None
+    request.if_none_match  # noqa: B018 - parsed (and kept) before the environ loses it
+    request.environ.pop("HTTP_IF_NONE_MATCH", None)
+    request.environ.pop("HTTP_IF_MODIFIED_SINCE", None)
+    if not request.if_none_match:
         return None
     if "Range" in request.headers:
         return None
@@ -292,7 +307,7 @@ def _before() -> Response | None:
     varies, eligible = known
     coding = content_coding(request.accept_encodings) if eligible else "identity"
     tag = state.tag(varies, coding)
-    if not _matches(tag):
+    if tag is None or not _matches(tag):
         return None
     vary = [*varies, "Accept-Encoding"] if eligible else list(varies)
     return _not_modified(tag, state.cache_control(), vary)
@@ -325,12 +340,18 @@ def _after(response: Response) -> Response:
     if view is not None:
         state.learn(view, varies, eligible)
     tag = state.tag(varies, coding)
+    if tag is None:  # the release is not known: nothing may be reused
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers.pop("ETag", None)
+        return _encode(response, coding, None)
     own = response.headers.get("Cache-Control", "")
     if "no-store" not in own and "private" not in own:
         response.headers["Cache-Control"] = state.cache_control()
     response.headers.pop("Expires", None)
+    response.headers.pop("Last-Modified", None)  # validated by ETag only
     response.set_etag(tag)
     if _matches(tag) and response.status_code == 200:
+        response.close()  # a file answer's file
         return _not_modified(tag, response.headers["Cache-Control"], response.vary)
     return _encode(response, coding, tag)
 
