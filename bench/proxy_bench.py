@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -50,9 +51,16 @@ PATHS = [
 HEADERS = {"Accept-Encoding": "gzip"}
 LUA = """
 local paths = {%s}
+local tags = {%s}
 local i = 0
 request = function()
   i = i %% #paths + 1
+  if tags[i] ~= "" then
+    local headers = {}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    headers["If-None-Match"] = tags[i]
+    return wrk.format("GET", paths[i], headers)
+  end
   return wrk.format("GET", paths[i])
 end
 """
@@ -95,13 +103,34 @@ def start_replicas(replicas: int) -> tuple[subprocess.Popen[str], dict[str, str]
     }
 
 
-def warm(base: str) -> None:
-    """Every URL of the mix once (and twice, so nginx has stored each variant)."""
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def warm(base: str) -> list[str]:
+    """Every URL of the mix twice (so nginx has stored each variant); their ETags."""
+    tags = []
     for _ in range(2):
+        tags = []
         for path in PATHS:
             request = urllib.request.Request(base + path, headers=HEADERS)
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                answer.read()
+            try:
+                with OPENER.open(request, timeout=60) as answer:
+                    answer.read()
+                    tags.append(answer.headers.get("ETag", ""))
+            except urllib.error.HTTPError as redirect:  # the 303 of /id/…
+                tags.append(redirect.headers.get("ETag", ""))
+    return tags
+
+
+def lua(tags: list[str] | None) -> str:
+    """The wrk script cycling through the mix (sending ``tags`` as If-None-Match)."""
+    quoted = ", ".join("'" + t.replace("'", "") + "'" for t in (tags or [""] * len(PATHS)))
+    return LUA % (", ".join(f'"{p}"' for p in PATHS), quoted)
 
 
 def run_wrk(base: str, clients: int, seconds: float, script: Path) -> tuple[float, float, float]:
@@ -116,6 +145,8 @@ def run_wrk(base: str, clients: int, seconds: float, script: Path) -> tuple[floa
     )
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    if "Socket errors" in done.stdout:
+        print("  ! " + re.search(r"Socket errors.*", done.stdout).group(0), file=sys.stderr)
     if errors:
         print(f"  ! {errors.group(1)} answers were errors", file=sys.stderr)
 
@@ -176,16 +207,24 @@ def main() -> int:
     process, targets = start_replicas(args.replicas)
     log = Path(targets.pop("run")) / "access.log"
     folder = Path(tempfile.mkdtemp(prefix="proxy-bench-"))
-    script = folder / "mix.lua"
-    script.write_text(LUA % ", ".join(f'"{p}"' for p in PATHS), encoding="utf-8")
+    script, conditional = folder / "mix.lua", folder / "conditional.lua"
+    script.write_text(lua(None), encoding="utf-8")
     rows = []
     try:
-        for name, base in targets.items():
-            warm(base)
+        order = ["direct", "direct, If-None-Match (304s)", "nginx, cache off", "nginx, cache on"]
+        targets["direct, If-None-Match (304s)"] = targets["direct"]
+        for name in order:
+            base = targets[name]
+            if "304" in name and not wrk:
+                continue  # the Python clients send no validators
+            tags = warm(base)
+            if "304" in name:
+                conditional.write_text(lua(tags), encoding="utf-8")
             for clients in (1, 4):
+                mix = conditional if "304" in name else script
                 before = len(log.read_text().splitlines())
                 if wrk:
-                    rate, p50, p99 = run_wrk(base, clients, seconds, script)
+                    rate, p50, p99 = run_wrk(base, clients, seconds, mix)
                 else:
                     rate, p50, p99 = run_python(base, clients, seconds)
                 statuses = cache_statuses(log, before)

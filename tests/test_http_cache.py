@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 
 import brotli
 import pytest
@@ -299,3 +300,34 @@ def test_files_are_validated_by_etag_only(client):
         headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]},
     )
     assert tagged.status_code == 304
+
+
+DOC = ROOT / "docs" / "serving.md"
+BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def _doc_examples() -> list[tuple[str, list[str]]]:
+    blocks = [(m.group(1), m.group(2)) for m in BLOCK.finditer(DOC.read_text(encoding="utf-8"))]
+    found = []
+    for i, (kind, text) in enumerate(blocks):
+        if kind == "sh" and "curl " in text:
+            after = blocks[i + 1] if i + 1 < len(blocks) else ("", "")
+            lines = after[1].splitlines() if after[0] == "output" else []
+            found.append((text, [line for line in lines if line.strip()]))
+    return found
+
+
+def test_the_serving_doc_has_examples():
+    assert len(_doc_examples()) >= 4
+
+
+@pytest.mark.parametrize(("command", "lines"), _doc_examples())
+def test_serving_doc_example(live_server, command, lines):
+    assert shutil.which("curl"), "curl is needed by the documented examples"
+    script = command.replace("http://localhost:5000", live_server)
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    for line in lines:
+        assert line in done.stdout, done.stdout[:800]
