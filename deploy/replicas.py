@@ -16,7 +16,7 @@ id, and ``--watch`` (the default) makes a new release take over whole: when ``kg
 ``out/current``, new replicas are started on the new release, nginx is reloaded with them and
 the new key, and the old replicas are stopped — no answer of the old release is served after
 the switch. When no replica answers, nginx says so in one line: 502 (none reachable), 504
-(none answered in time).
+(none answered in time), 503 (nginx itself failed, e.g. its cache folder cannot be written).
 
 Usage: ``python deploy/replicas.py --replicas 2 --port 8080`` (``make replicas``).
 """
@@ -90,8 +90,15 @@ SERVER = """\
             proxy_next_upstream_tries 2;
 {cache}
             add_header X-Cache-Status $upstream_cache_status always;
+            error_page 500 =503 /.proxy/503;
             error_page 502 /.proxy/502;
             error_page 504 /.proxy/504;
+        }}
+        location = /.proxy/503 {{
+            internal;
+            default_type text/plain;
+            add_header Cache-Control no-store always;
+            return 503 "503 Service Unavailable: the proxy failed (its cache or temporary files)\n";
         }}
         location = /.proxy/502 {{
             internal;

@@ -224,3 +224,18 @@ def test_no_replica_left_is_a_quick_one_line_502(settings, tmp_path_factory):
         assert answer.headers["Cache-Control"] == "no-store"
     finally:
         started.stop()
+
+
+def test_a_failing_proxy_cache_is_a_one_line_503(settings, tmp_path_factory):
+    started, _ = _start(settings, tmp_path_factory, "nginx-cache-fault", "--no-watch")
+    cache = started.run / "cache"
+    try:
+        cache.chmod(0o000)  # nginx's workers can no longer read or write their cache
+        answer = requests.get(started.url + "/forces?nginx=cache-fault", timeout=30)
+        assert answer.status_code == 503
+        assert answer.text.count("\n") == 1
+        assert answer.text.startswith("503 Service Unavailable: the proxy failed")
+        assert answer.headers["Cache-Control"] == "no-store"
+    finally:
+        cache.chmod(0o755)
+        started.stop()
