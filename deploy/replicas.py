@@ -220,6 +220,7 @@ class Deployment:
         self.bypass_port = args.bypass_port or free_port()
         self.replicas: list[Replica] = []
         self.release = ""
+        self.refused = ""  # a release whose replicas did not start
         self.nginx: subprocess.Popen[bytes] | None = None
 
     def start_replicas(self) -> list[Replica]:
@@ -291,7 +292,12 @@ class Deployment:
         """Serve ``release``: new replicas, nginx reloaded with them and a new cache key, the
         old replicas stopped once nginx has let go of them."""
         old = self.replicas
-        self.replicas = self.start_replicas()
+        try:
+            self.replicas = self.start_replicas()
+        except RuntimeError as exc:  # a release that does not serve: keep the one that does
+            print(f"error: release {release}: {exc}; still serving {self.release}", flush=True)
+            self.refused = release
+            return
         self.release = release
         self.write_conf()
         assert self.nginx is not None
@@ -316,7 +322,7 @@ class Deployment:
                     found = current_release(self.settings)
                 except OSError:
                     continue  # mid-swap
-                if found != self.release:
+                if found not in (self.release, self.refused):
                     self.switch(found)
 
     def stop(self) -> None:
