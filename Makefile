@@ -7,12 +7,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+REPLICAS ?= 2
 
 # Debian packages the tests drive (real servers and a real browser), one per line.
 APT_PACKAGES = \
-	chromium
+	chromium \
+	nginx
 
-.PHONY: serve test install build lint format system-deps sparql-clients bench clean
+.PHONY: serve test install build lint format system-deps sparql-clients bench clean replicas
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +59,10 @@ format: install
 
 test: install system-deps sparql-clients lint build
 	$(BIN)/python -m pytest
+
+# REPLICAS kg serve processes behind nginx (load balancer and HTTP cache) on 127.0.0.1:PORT
+replicas: build system-deps
+	$(BIN)/python deploy/replicas.py --replicas $(REPLICAS) --port $(PORT)
 
 bench: build
 	$(BIN)/python bench/build_bench.py

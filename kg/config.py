@@ -36,6 +36,7 @@ class Settings:
     max_query_chain: int = 256
     query_memory_limit: int = 2048
     result_cache_entries: int = 256
+    http_max_age: int = 60
 
     @property
     def dataset_dir(self) -> Path:
@@ -59,6 +60,7 @@ _CASTS = {
     "max_query_chain": int,
     "query_memory_limit": int,
     "result_cache_entries": int,
+    "http_max_age": int,
     "service_allowlist": lambda v: tuple(v if isinstance(v, list) else json.loads(v)),
 }
 

@@ -245,7 +245,7 @@ def test_content_negotiation_with_q_values_and_format(live_server, accept, param
     )
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == f"{media_type}; charset=utf-8"
-    assert answer.headers["Vary"] == "Accept"
+    assert answer.headers["Vary"] == "Accept, Accept-Encoding"
 
 
 @pytest.mark.parametrize(
