@@ -82,6 +82,14 @@ class _Worker:
         """Whether the process still runs."""
         return self.process.poll() is None
 
+    def exited(self, within: float) -> bool:
+        """Whether the process ends within ``within`` seconds."""
+        try:
+            self.process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def stop(self) -> None:
         """Kill the process at once and release its pipes."""
         if self.process.poll() is None:
@@ -207,7 +215,9 @@ class WorkerPool:
         if answer is not None:
             state.release(worker)
             return answer
-        alive = worker.alive()
+        # No answer: the deadline passed, or the pipe closed because the worker died (it may
+        # not have been reaped yet: give a dying process a moment before calling it alive).
+        alive = worker.alive() if time.monotonic() >= deadline else not worker.exited(0.5)
         state.replace(worker)
         if alive:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
