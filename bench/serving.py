@@ -120,9 +120,14 @@ def release(with_store: bool) -> Iterator[Path]:
 
 @contextmanager
 def kg_serve(
-    workers: int = 2, *, with_store: bool = True, env: dict[str, str] | None = None
+    workers: int = 2,
+    *,
+    with_store: bool = True,
+    env: dict[str, str] | None = None,
+    code: Path = ROOT,
 ) -> Iterator[Served]:
-    """``kg serve`` on a free port, timed from start to its first 200 on ``/sparql``."""
+    """``kg serve`` on a free port, timed from start to its first 200 on ``/sparql``
+    (``code``: the source tree to run, e.g. an older commit's, over this tree's release)."""
     with release(with_store) as out:
         port = free_port()
         environment = {**os.environ, "HMIC_KG_OUTPUT_DIR": str(out), **(env or {})}
@@ -138,7 +143,7 @@ def kg_serve(
                 "--workers",
                 str(workers),
             ],
-            cwd=ROOT,
+            cwd=code,
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -157,6 +162,57 @@ def kg_serve(
                         raise RuntimeError("kg serve did not answer") from None
                     time.sleep(0.01)
             yield Served(process, url, time.perf_counter() - began)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@contextmanager
+def source_tree(revision: str) -> Iterator[Path]:
+    """The files of ``revision`` of this repository in a temporary folder (run with this
+    tree's virtual environment: ``python -m`` imports from the working directory first)."""
+    with tempfile.TemporaryDirectory(prefix="kg-rev-") as tmp:
+        archive = subprocess.run(
+            ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        yield Path(tmp)
+
+
+@contextmanager
+def oxigraph_serve() -> Iterator[Served]:
+    """``oxigraph serve-read-only`` (the server the ``oxigraph`` package installs) over a
+    store loaded from the release's ``dataset.nq`` with the same default graph (the merge of
+    the named graphs), on a free port; ``url`` is its query endpoint's base."""
+    binary = Path(sys.executable).with_name("oxigraph")
+    merge = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+    with tempfile.TemporaryDirectory(prefix="kg-oxigraph-") as tmp:
+        location = str(Path(tmp) / "db")
+        for args in (
+            ["load", "--location", location, "--file", str(CURRENT / "dataset.nq")],
+            ["update", "--location", location, "--update", merge],
+        ):
+            subprocess.run([str(binary), *args], check=True, capture_output=True, timeout=300)
+        port = free_port()
+        began = time.perf_counter()
+        process = subprocess.Popen(
+            [str(binary), "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        probe = f"http://127.0.0.1:{port}/query?query=" + urllib.parse.quote("ASK {}")
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(probe, timeout=30) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("oxigraph serve did not answer") from None
+                    time.sleep(0.01)
+            yield Served(process, f"http://127.0.0.1:{port}", time.perf_counter() - began)
         finally:
             process.terminate()
             process.wait(timeout=30)
