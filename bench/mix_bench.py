@@ -1,6 +1,7 @@
 """Benchmark: ``kg serve`` against ``oxigraph serve`` on the generic 27-query mix
-(:mod:`query_mix`), with hmic-kg's answer cache on and off, before and after (an older
-commit's code, ``--before``, run over this tree's release), in one run.
+(:mod:`query_mix`), with hmic-kg's answer cache on and off, with the shared store and with a
+copy per query worker (``query-store = "memory"``), before and after (an older commit's code,
+``--before``, run over this tree's release), in one run.
 
 Every server is started on 127.0.0.1 at once (``kg serve`` with its default two server
 processes); after checking that all return the same number of results for each query, each
@@ -122,6 +123,12 @@ def main() -> int:
         default="auto",
         help="git revision to compare with ('auto': where this branch left main; 'none')",
     )
+    parser.add_argument(
+        "--memory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run this code with query-store = memory (a copy per query worker)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
@@ -135,14 +142,28 @@ def main() -> int:
         ).stdout.strip()[:10]
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="kg-wrk-") as tmp:
         servers: dict[str, tuple[Served, str]] = {}
-        codes = {"after": ROOT}
+        configs = [  # (label, source tree, settings)
+            ("after, cache off", ROOT, {"RESULT_CACHE_ENTRIES": "0"}),
+            ("after, cache on", ROOT, {"RESULT_CACHE_ENTRIES": "256"}),
+        ]
+        if args.memory:
+            configs.append(
+                (
+                    "after, memory, cache off",
+                    ROOT,
+                    {"RESULT_CACHE_ENTRIES": "0", "QUERY_STORE": "memory"},
+                )
+            )
         if before and before != "none":
-            codes[f"before {before}"] = stack.enter_context(source_tree(before))
-        for name, code in codes.items():
-            for cache in ("off", "on"):
-                env = {"HMIC_KG_RESULT_CACHE_ENTRIES": "0" if cache == "off" else "256"}
-                served = stack.enter_context(kg_serve(env=env, code=code))
-                servers[f"hmic-kg {name}, cache {cache}"] = (served, "/sparql")
+            tree = stack.enter_context(source_tree(before))
+            configs += [
+                (f"before {before}, cache off", tree, {"RESULT_CACHE_ENTRIES": "0"}),
+                (f"before {before}, cache on", tree, {"RESULT_CACHE_ENTRIES": "256"}),
+            ]
+        for name, code, settings in configs:
+            env = {f"HMIC_KG_{k}": v for k, v in settings.items()}
+            served = stack.enter_context(kg_serve(env=env, code=code))
+            servers[f"hmic-kg {name}"] = (served, "/sparql")
         servers["oxigraph serve"] = (stack.enter_context(oxigraph_serve()), "/query")
         check_same_answers(servers, mix)
         scripts = {}
@@ -163,7 +184,7 @@ def main() -> int:
         f"\n{len(mix)} queries in rotation (wrk, keep-alive), {args.seconds:g} s per server "
         f"and concurrency in {args.slices} alternating slices"
     )
-    header = f"{'server':<38} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+    header = f"{'server':<40} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
     print(header + f" {'×oxigraph q/s':>13} {'p99':>6}")
     summary: dict[tuple[str, int], tuple[float, float, float]] = {}
     for (label, clients), runs in results.items():
@@ -176,12 +197,12 @@ def main() -> int:
         ox_rate, _p50, ox_p99 = summary[("oxigraph serve", clients)]
         errors = sum(r[1] for r in results[(label, clients)])
         print(
-            f"{label:<38} {clients:>7} {rate:>8.0f} {p50:>7.2f} {p99:>7.2f} {errors:>6} "
+            f"{label:<40} {clients:>7} {rate:>8.0f} {p50:>7.2f} {p99:>7.2f} {errors:>6} "
             f"{rate / ox_rate:>12.2f}× {p99 / ox_p99:>5.2f}×"
         )
-    print(f"\n{'server':<38} {'processes':>9} {'PSS MB':>7} {'RSS MB':>7}")
+    print(f"\n{'server':<40} {'processes':>9} {'PSS MB':>7} {'RSS MB':>7}")
     for label, (procs, pss, rss) in memories.items():
-        print(f"{label:<38} {procs:>9} {pss:>7.1f} {rss:>7.1f}")
+        print(f"{label:<40} {procs:>9} {pss:>7.1f} {rss:>7.1f}")
     return 0
 
 

@@ -70,6 +70,22 @@ def one_copy_mb() -> float:
     return float(out.stdout)
 
 
+def worker_start_ms(source: str, runs: int = 5) -> float:
+    """Median milliseconds for one query worker to start and open ``source`` (what a worker
+    restarted after a time-out or a crash costs before it serves again)."""
+    sys.path.insert(0, str(CURRENT.parent.parent))
+    from kg.sparql.pool import WorkerPool
+
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        pool = WorkerPool(CURRENT / source, 1)
+        pool.ready(60)
+        times.append((time.perf_counter() - began) * 1000)
+        pool.close()
+    return sorted(times)[len(times) // 2]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
@@ -78,6 +94,10 @@ def main() -> int:
     if not (CURRENT / "dataset.nq").exists():
         raise SystemExit("no build: run `kg build`")
     print(f"one in-memory copy of the dataset: {one_copy_mb():.1f} MB RSS in a process")
+    print(
+        f"a query worker starts in {worker_start_ms('store'):.0f} ms over the store, "
+        f"{worker_start_ms('dataset.nq'):.0f} ms parsing dataset.nq"
+    )
     print(
         f"{'layout':<22} {'workers':>7} {'procs':>5} {'cold s':>7} "
         f"{'PSS idle':>9} {'PSS warm':>9} {'RSS warm':>9}  MB"

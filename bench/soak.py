@@ -205,13 +205,18 @@ def kill_mid_query(port: int, root: int, expected: int) -> str:
     thread = threading.Thread(target=runaway)
     thread.start()
     time.sleep(0.3)
-    running: Counter[int] = Counter()
-    for _ in range(40):  # the runaway's worker is always running; the others mostly wait
-        for pid in query_workers(root):
-            running[pid] += _state(pid) == "R"
-        time.sleep(0.01)
-    victim = running.most_common(1)[0][0]
-    os.kill(victim, signal.SIGKILL)
+    for _attempt in range(3):  # a worker may be replaced (another time-out) as we look
+        running: Counter[int] = Counter()
+        for _ in range(40):  # the runaway's worker is always running; the others mostly wait
+            for pid in query_workers(root):
+                running[pid] += _state(pid) == "R"
+            time.sleep(0.01)
+        victim = running.most_common(1)[0][0]
+        try:
+            os.kill(victim, signal.SIGKILL)
+            break
+        except ProcessLookupError:
+            continue
     thread.join(timeout=30)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -208,3 +208,27 @@ def test_a_query_worker_killed_mid_query_is_replaced_and_nothing_else_fails(serv
     assert victim not in workers and len(workers) == 2
     assert others and set(others) == {200}, others
     assert requests.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30).status_code == 200
+
+
+def test_query_store_memory_copies_the_store_into_each_worker(settings):
+    store = EmbeddedStore(
+        settings.dataset_dir / "dataset.nq",
+        settings=settings.with_(query_store="memory"),
+        workers=1,
+    )
+    try:
+        counted = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        (worker,) = store._pool._state.all
+        fds = os.listdir(f"/proc/{worker.process.pid}/fd")
+    finally:
+        store.close()
+    quads = list(ox.parse(path=str(settings.dataset_dir / "dataset.nq")))
+    assert int(counted.rows[0]["n"]) == len({q.triple for q in quads})
+    assert sorted(int(fd) for fd in fds) == [0, 1, 2]  # nothing of the store stays open
+
+
+def test_an_unknown_query_store_setting_is_refused(settings):
+    with pytest.raises(ValueError, match="query-store"):
+        EmbeddedStore(
+            settings.dataset_dir / "dataset.nq", settings=settings.with_(query_store="disk")
+        )

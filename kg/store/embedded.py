@@ -2,8 +2,9 @@
 by ``kg build`` next to ``dataset.nq``), queried in a small pool of worker processes
 (:mod:`kg.sparql.pool`) that each open it read-only, so a query is stopped at its time limit
 by killing its worker, and the data is held once, in the page cache, however many workers
-and server processes there are. A release without ``store/`` is parsed from ``dataset.nq``
-into each worker's memory instead.
+and server processes there are (setting ``query-store``: ``shared``, the default; ``memory``:
+each worker copies the store into its own memory, faster on new queries, one copy per worker).
+A release without ``store/`` is parsed from ``dataset.nq`` into each worker's memory instead.
 
 Reads the release the ``current`` link names when the store opens (so every worker and every
 restarted one opens the same build); writes nothing.
@@ -177,7 +178,12 @@ class EmbeddedStore:
         self.memory_mb = settings.query_memory_limit
         self.workers = workers or settings.query_workers
         self.source = store_source(self.path)
-        self._pool = WorkerPool(self.source, self.workers, memory_mb=self.memory_mb)
+        if settings.query_store not in ("shared", "memory"):
+            raise ValueError(
+                f"unknown query-store {settings.query_store!r} (use 'shared' or 'memory')"
+            )
+        self.copy = settings.query_store == "memory"
+        self._pool = WorkerPool(self.source, self.workers, memory_mb=self.memory_mb, copy=self.copy)
         self._service_pool: WorkerPool | None = None
         self._lock = threading.Lock()
         self._syntax_errors: OrderedDict[str, str] = OrderedDict()
@@ -298,7 +304,7 @@ class EmbeddedStore:
         with self._lock:
             if self._service_pool is None:
                 self._service_pool = WorkerPool(
-                    self.source, 1, sandbox=False, memory_mb=self.memory_mb
+                    self.source, 1, sandbox=False, memory_mb=self.memory_mb, copy=self.copy
                 )
             return self._service_pool
 
