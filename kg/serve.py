@@ -1,9 +1,11 @@
 """``kg serve``: the web app under gunicorn (a production WSGI server).
 
 Reads the settings; serves the browser and the SPARQL endpoint until stopped, logging one
-line per request (client, request line, status, bytes, seconds). Each gunicorn worker
-process builds its own app and store, so each has its own pool of query worker processes
-(``query-workers``); its threads serve other requests while queries run. When there are at
+line per request (client, request line, status, bytes, seconds). The master imports the app's
+code once, before forking (so the workers share those pages and start at once); each gunicorn
+worker process then builds its own app and store, so each has its own pool of query worker
+processes (``query-workers``), which all open the release's one read-only store; its threads
+serve other requests while queries run. When there are at
 least as many workers as CPUs, each worker and its query workers are pinned to one CPU.
 Malformed requests (a request line without a leading slash, binary garbage, oversized lines
 or headers) are answered 4xx by gunicorn's parser, with CORS headers and a one-line reason
@@ -74,6 +76,14 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings)
 
 
+def _import_app_code() -> None:
+    """Import the app's modules in the master: forked workers share them (memory) and skip
+    importing them (start-up). Nothing is built and no thread or process is started here."""
+    from web import blueprints
+
+    blueprints.all_blueprints()
+
+
 def _pre_fork(server: Any, worker: Any) -> None:
     """In the master, before forking a worker: the CPU with the fewest workers."""
     cpus = sorted(os.sched_getaffinity(0))
@@ -131,4 +141,5 @@ def serve(
     if settings.store == "embedded" and not (settings.dataset_dir / "dataset.nq").exists():
         raise StoreUnavailable(f"no built dataset in {settings.dataset_dir}: run `kg build`")
     http_errors.install(settings)
+    _import_app_code()
     _Server(settings, options(settings, host, port, workers, threads)).run()

@@ -1,8 +1,10 @@
 """Build stage "write": serialise the dataset and each named graph as downloadable dumps.
 
-Writes into a release folder (the caller makes it current atomically): ``dataset.nq`` (what
-the embedded store loads), ``dataset.trig``, ``dataset.jsonld`` and, per named graph,
-``dumps/{graph}.ttl`` and ``dumps/{graph}.nt``.
+Writes into a release folder (the caller makes it current atomically): ``dataset.nq``,
+``dataset.trig``, ``dataset.jsonld``, per named graph ``dumps/{graph}.ttl`` and
+``dumps/{graph}.nt``, and ``store/``: Oxigraph's on-disk store of the release (the named graphs
+plus their merge as the default graph, compacted), which every query worker of the embedded
+backend opens read-only instead of parsing ``dataset.nq`` into memory of its own.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from rdflib import RDF, Graph
 from rdflib.namespace import QB
 
 from kg.namespaces import Base, writing_prefixes
-from kg.store.embedded import to_oxigraph
+from kg.store.embedded import STORE_DIR, to_oxigraph
 
 FACT_KINDS = {
     "judgments": "Judgment",
@@ -59,6 +61,19 @@ def write_all(folder: Path, graphs: dict[str, Graph], base: Base) -> None:
         target = folder / "dumps" / name
         ox.serialize(triples, f"{target}.ttl", ox.RdfFormat.TURTLE, prefixes=prefixes)
         ox.serialize(triples, f"{target}.nt", ox.RdfFormat.N_TRIPLES)
+    write_store(folder / STORE_DIR, quads)
+
+
+def write_store(location: Path, quads: list[ox.Quad]) -> None:
+    """Bulk-load ``quads`` and, as the default graph, their RDF merge (a set of triples: one
+    stated in two graphs is one triple) into a new on-disk Oxigraph store at ``location``,
+    compacted and closed, so it can be opened read-only by any number of processes."""
+    merged = {quad.triple for quad in quads}
+    store = ox.Store(str(location))
+    store.bulk_extend([*quads, *(ox.Quad(t.subject, t.predicate, t.object) for t in merged)])
+    store.optimize()
+    store.flush()
+    del store  # closes the database: nothing of it stays open while the release is renamed
 
 
 def fact_counts(graphs: dict[str, Graph], base: Base) -> dict[str, int]:

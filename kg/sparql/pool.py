@@ -32,8 +32,10 @@ START_TIMEOUT = 300.0  # seconds a worker may take to load the dataset
 class _Worker:
     """One worker process and its two pipe ends."""
 
-    def __init__(self, dataset: Path, sandbox: bool, memory_mb: int) -> None:
-        options = json.dumps({"sandbox": sandbox, "memory_mb": memory_mb, "parent": os.getpid()})
+    def __init__(self, dataset: Path, sandbox: bool, memory_mb: int, copy: bool) -> None:
+        options = json.dumps(
+            {"sandbox": sandbox, "memory_mb": memory_mb, "parent": os.getpid(), "copy": copy}
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kg.sparql.worker", str(dataset), options],
             stdin=subprocess.PIPE,
@@ -82,6 +84,14 @@ class _Worker:
         """Whether the process still runs."""
         return self.process.poll() is None
 
+    def exited(self, within: float) -> bool:
+        """Whether the process ends within ``within`` seconds."""
+        try:
+            self.process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def stop(self) -> None:
         """Kill the process at once and release its pipes."""
         if self.process.poll() is None:
@@ -99,8 +109,9 @@ class _State:
     """Everything the pool, its spawner thread and its finaliser share (never the pool
     itself, so an unreferenced pool is collected and its workers stopped)."""
 
-    def __init__(self, dataset: Path, size: int, sandbox: bool, memory_mb: int) -> None:
+    def __init__(self, dataset: Path, size: int, sandbox: bool, memory_mb: int, copy: bool) -> None:
         self.dataset, self.size, self.sandbox, self.memory_mb = dataset, size, sandbox, memory_mb
+        self.copy = copy
         self.lock = threading.Condition()
         self.free: list[_Worker] = []
         self.all: set[_Worker] = set()
@@ -111,7 +122,7 @@ class _State:
     def spawner(self) -> None:
         """Start a worker for each request on :attr:`spawns` until told to stop."""
         while self.spawns.get():
-            worker = _Worker(self.dataset, self.sandbox, self.memory_mb)
+            worker = _Worker(self.dataset, self.sandbox, self.memory_mb, self.copy)
             answer = worker.receive(time.monotonic() + START_TIMEOUT)
             with self.lock:
                 if answer is not None and answer[0] == "ready" and not self.closed:
@@ -176,20 +187,30 @@ class _State:
 
 
 class WorkerPool:
-    """``size`` worker processes over ``dataset``; :meth:`call` runs one request on one."""
+    """``size`` worker processes over ``dataset`` (a store folder or an N-Quads file; ``copy``:
+    each worker copies the store into its memory); :meth:`call` runs one request on one."""
 
     def __init__(
-        self, dataset: Path, size: int, *, sandbox: bool = True, memory_mb: int = 0
+        self,
+        dataset: Path,
+        size: int,
+        *,
+        sandbox: bool = True,
+        memory_mb: int = 0,
+        copy: bool = False,
     ) -> None:
         self.dataset = dataset
         self.size = max(1, size)
         self.sandbox = sandbox
         self.memory_mb = memory_mb
+        self.copy = copy
         self._start()
 
     def _start(self) -> None:
         self._pid = os.getpid()
-        self._state = state = _State(self.dataset, self.size, self.sandbox, self.memory_mb)
+        self._state = state = _State(
+            self.dataset, self.size, self.sandbox, self.memory_mb, self.copy
+        )
         self._finalizer = weakref.finalize(self, state.shutdown)
         threading.Thread(target=state.spawner, name="query-worker-spawner", daemon=True).start()
         for _ in range(self.size):
@@ -207,7 +228,9 @@ class WorkerPool:
         if answer is not None:
             state.release(worker)
             return answer
-        alive = worker.alive()
+        # No answer: the deadline passed, or the pipe closed because the worker died (it may
+        # not have been reaped yet: give a dying process a moment before calling it alive).
+        alive = worker.alive() if time.monotonic() >= deadline else not worker.exited(0.5)
         state.replace(worker)
         if alive:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")

@@ -1,13 +1,20 @@
-"""A query worker process: holds one read-only in-memory copy of the dataset and runs the
-queries the parent (:mod:`kg.sparql.pool`) sends it, one at a time, so the parent can stop a
-query by killing this process. Started as ``python -m kg.sparql.worker <dataset.nq> <options>``.
+"""A query worker process: opens the release's read-only store and runs the queries the parent
+(:mod:`kg.sparql.pool`) sends it, one at a time, so the parent can stop a query by killing this
+process. Started as ``python -m kg.sparql.worker <store folder or dataset.nq> <options>``.
+
+The store is Oxigraph's on-disk store the build wrote into the release (``store/``), opened
+read-only: every worker of every server process shares its files through the page cache,
+rather than holding a parsed copy of its own (unless told to copy it into memory, which
+queries faster at the cost of one copy per worker). Given an N-Quads file instead (a dataset
+built before the store existed, or a test's), the worker parses it into memory as before.
 
 Reads frames (4-byte length + pickle) on standard input and answers on standard output. Once
-the dataset is loaded it limits itself: a sandboxed worker may hold no more file descriptors
-than its three standard ones, so no query it runs can open a file or a socket (Oxigraph would
-otherwise call a ``SERVICE`` endpoint itself); its address space may grow by at most the
-configured memory limit. Queries run on a thread with a 256 MiB stack, so a deep expression
-ends in a timeout rather than a stack overflow. It dies with its parent.
+the store is open it limits itself: a sandboxed worker keeps only its three standard file
+descriptors and the store's own files (all opened when the store opens), and may open no
+new one, so no query it runs can open a file or a socket (Oxigraph would otherwise call a
+``SERVICE`` endpoint itself); its address space may grow by at most the configured memory
+limit. Queries run on a thread with a 256 MiB stack, so a deep expression ends in a timeout
+rather than a stack overflow. It dies with its parent.
 """
 
 from __future__ import annotations
@@ -50,8 +57,17 @@ MERGE_DEFAULT_GRAPH = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def load(path: Path) -> ox.Store:
-    """An in-memory store holding the N-Quads at ``path`` plus their merge as default graph."""
+def load(path: Path, copy: bool = False) -> ox.Store:
+    """The release's on-disk store at ``path`` (a folder), opened read-only (``copy``: copied
+    into memory instead, faster to query, one copy per process); or, given an N-Quads file, an
+    in-memory store holding its quads plus their merge as default graph."""
+    if path.is_dir():
+        shared = ox.Store.read_only(str(path))
+        if not copy:
+            return shared
+        store = ox.Store()
+        store.bulk_extend(shared.quads_for_pattern(None, None, None, None))
+        return store
     store = ox.Store()
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     store.update(MERGE_DEFAULT_GRAPH)
@@ -216,22 +232,55 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _limit(sandbox: bool, memory_mb: int) -> None:
+def _open_files() -> dict[int, str]:
+    """This process's file descriptors and what each names."""
+    found = {}
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone already
+            found[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+    return found
+
+
+def _seal(keep_under: Path | None) -> None:
+    """Close every descriptor but the standard three and the store's files (those under
+    ``keep_under``), fill the gaps below the highest one kept with /dev/null, and lower the
+    descriptor limit to just above it: a new file or socket then fails with EMFILE."""
+    prefix = f"{keep_under.resolve()}{os.sep}" if keep_under is not None else None
+    kept = {
+        fd
+        for fd, target in _open_files().items()
+        if fd > 2 and prefix is not None and target.startswith(prefix)
+    }
+    for fd in range(3, 1024):
+        if fd not in kept:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    top = max(kept, default=2)
+    null = os.open(os.devnull, os.O_RDONLY)  # takes the lowest gap, if there is one
+    for fd in range(3, top):
+        if fd not in kept and fd != null:
+            os.dup2(null, fd, inheritable=False)
+    if null > top:
+        os.close(null)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (top + 1, top + 1))
+
+
+def _limit(sandbox: bool, memory_mb: int, store: Path | None = None) -> None:
     if memory_mb > 0:
         with open("/proc/self/statm", encoding="ascii") as statm:
             size = int(statm.read().split()[0]) * resource.getpagesize()
         limit = size + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if sandbox:
-        for fd in range(3, 1024):  # keep only stdin, stdout and stderr
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (3, 3))
+        _seal(store)
 
 
-def serve(store: ox.Store, sandbox: bool, memory_mb: int, rfd: int, wfd: int) -> None:
-    """Answer requests until the parent closes the pipe."""
-    _limit(sandbox, memory_mb)
+def serve(
+    store: ox.Store, sandbox: bool, memory_mb: int, rfd: int, wfd: int, location: Path | None
+) -> None:
+    """Answer requests until the parent closes the pipe (``location``: the on-disk store's
+    folder, whose open files the sandbox keeps)."""
+    _limit(sandbox, memory_mb, location)
     _write(wfd, ("ready", len(store)))
     # Buffered: a whole request frame usually arrives in one read.
     stream = os.fdopen(rfd, "rb", buffering=1 << 16, closefd=False)
@@ -257,15 +306,16 @@ def main(argv: list[str]) -> int:
     _die_with_parent(int(options["parent"]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     rfd, wfd = sys.stdin.fileno(), sys.stdout.fileno()
+    source, copy = Path(argv[1]), bool(options.get("copy"))
     try:
-        store = load(Path(argv[1]))
+        store = load(source, copy)
     except (OSError, SyntaxError, ValueError) as exc:
         _write(wfd, ("failed", f"cannot load {argv[1]}: {exc}"))
         return 1
+    location = source if source.is_dir() and not copy else None  # its files stay open
+    sandbox, memory_mb = bool(options["sandbox"]), int(options["memory_mb"])
     threading.stack_size(STACK_BYTES)
-    thread = threading.Thread(
-        target=serve, args=(store, bool(options["sandbox"]), int(options["memory_mb"]), rfd, wfd)
-    )
+    thread = threading.Thread(target=serve, args=(store, sandbox, memory_mb, rfd, wfd, location))
     thread.start()
     thread.join()
     return 0

@@ -1,7 +1,7 @@
 """Stage 4 of the pipeline: query the built dataset through one small interface.
 
 :func:`open_store` picks the backend named by the ``store`` setting: ``embedded`` (the
-default, an in-memory Oxigraph copy of ``out/current/dataset.nq``) or ``remote`` (any
+default, the release's read-only Oxigraph store ``out/current/store/``) or ``remote`` (any
 SPARQL 1.1 server, through SPARQLWrapper).
 """
 

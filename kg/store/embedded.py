@@ -1,9 +1,13 @@
-"""The embedded backend: the built dataset (``out/current/dataset.nq``) in Oxigraph's
-in-memory store, queried in a small pool of worker processes (:mod:`kg.sparql.pool`) that each
-hold a read-only copy, so a query is stopped at its time limit by killing its worker.
+"""The embedded backend: the built release's Oxigraph store (``out/current/store/``, written
+by ``kg build`` next to ``dataset.nq``), queried in a small pool of worker processes
+(:mod:`kg.sparql.pool`) that each open it read-only, so a query is stopped at its time limit
+by killing its worker, and the data is held once, in the page cache, however many workers
+and server processes there are (setting ``query-store``: ``shared``, the default; ``memory``:
+each worker copies the store into its own memory, faster on new queries, one copy per worker).
+A release without ``store/`` is parsed from ``dataset.nq`` into each worker's memory instead.
 
-Reads the dataset written by ``kg build`` (the release the ``current`` link names when the
-store opens, so every worker and every restarted one loads the same build); writes nothing.
+Reads the release the ``current`` link names when the store opens (so every worker and every
+restarted one opens the same build); writes nothing.
 The default graph of a query is the RDF merge of all named graphs unless the request names
 its own default graphs. Every query text is checked first (:func:`kg.sparql.guards.inspect`:
 size, nesting, no update) from a per-text cache; a text Oxigraph rejected is remembered, so
@@ -43,6 +47,7 @@ from kg.store.base import (
 )
 
 MERGE_DEFAULT_GRAPH = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+STORE_DIR = "store"  # the on-disk store's folder in a release, next to dataset.nq
 SYNTAX_CACHE = 1024  # query texts whose syntax error is remembered
 
 
@@ -75,11 +80,19 @@ def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 
 
 def load_dataset(path: Path) -> ox.Store:
-    """An in-memory Oxigraph store holding the N-Quads dataset at ``path`` and, as its
-    default graph, the merge of its named graphs (what each query worker holds)."""
+    """The Oxigraph store of the N-Quads dataset at ``path``, with the merge of its named
+    graphs as default graph: the release's on-disk store opened read-only if it has one,
+    else an in-memory copy (what each query worker holds)."""
     if not path.exists():
         raise StoreUnavailable(f"no built dataset at {path}: run `kg build` first")
-    return load(path)
+    return load(store_source(path))
+
+
+def store_source(dataset: Path) -> Path:
+    """What a query worker opens for the N-Quads ``dataset``: its release's ``store/``
+    folder when there is one, else the file itself."""
+    folder = dataset.resolve().parent / STORE_DIR
+    return folder if (folder / "CURRENT").is_file() else dataset.resolve()
 
 
 def _wire(term: Node) -> tuple[Any, ...]:
@@ -143,7 +156,7 @@ def _node(term: tuple[Any, ...]) -> Node:
 
 
 class EmbeddedStore:
-    """Queries in-memory copies of the built dataset held by worker processes."""
+    """Queries the built dataset in worker processes that each open its read-only store."""
 
     backend = "embedded"
 
@@ -165,7 +178,13 @@ class EmbeddedStore:
         self.limits = Limits.from_settings(settings)
         self.memory_mb = settings.query_memory_limit
         self.workers = workers or settings.query_workers
-        self._pool = WorkerPool(self.path, self.workers, memory_mb=self.memory_mb)
+        self.source = store_source(self.path)
+        if settings.query_store not in ("shared", "memory"):
+            raise ValueError(
+                f"unknown query-store {settings.query_store!r} (use 'shared' or 'memory')"
+            )
+        self.copy = settings.query_store == "memory"
+        self._pool = WorkerPool(self.source, self.workers, memory_mb=self.memory_mb, copy=self.copy)
         self._service_pool: WorkerPool | None = None
         self._lock = threading.Lock()
         self._syntax_errors: OrderedDict[str | tuple[Any, ...], str] = OrderedDict()
@@ -294,7 +313,7 @@ class EmbeddedStore:
         with self._lock:
             if self._service_pool is None:
                 self._service_pool = WorkerPool(
-                    self.path, 1, sandbox=False, memory_mb=self.memory_mb
+                    self.source, 1, sandbox=False, memory_mb=self.memory_mb, copy=self.copy
                 )
             return self._service_pool
 

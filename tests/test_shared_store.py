@@ -1,0 +1,234 @@
+"""One store per release, shared: the build writes Oxigraph's on-disk store into the release,
+every query worker opens it read-only (the same answers as the N-Quads parsed into memory,
+nothing written to it), the sandbox still stops a query from opening a socket, and a query
+worker of a real ``kg serve`` killed with SIGKILL mid-query is replaced while every other
+request is answered."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from kg.sparql.pool import WorkerPool
+from kg.store.embedded import STORE_DIR, EmbeddedStore, store_source
+
+ROOT = Path(__file__).resolve().parent.parent
+CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def _raw(text: str) -> dict[str, object]:
+    return {"op": "raw", "text": text, "format": "tsv", "cap": 100, "count_rows": False}
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+
+def test_the_release_holds_a_store_with_the_merge_as_default_graph(settings):
+    folder = settings.dataset_dir / STORE_DIR
+    quads = list(ox.parse(path=str(settings.dataset_dir / "dataset.nq")))
+    store = ox.Store.read_only(str(folder))
+    named = list(store.query("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"))
+    merged = list(store.query("SELECT * WHERE { ?s ?p ?o }"))
+    assert len(named) == len(quads)
+    assert len(merged) == len({q.triple for q in quads}) < len(quads)
+
+
+def test_query_workers_open_the_release_store_and_leave_it_unchanged(settings):
+    folder = (settings.dataset_dir / STORE_DIR).resolve()
+    before = _snapshot(folder)
+    store = EmbeddedStore(settings.dataset_dir / "dataset.nq", settings=settings, workers=1)
+    try:
+        assert store.source == folder
+        result = store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        quads = sum(1 for _ in ox.parse(path=str(settings.dataset_dir / "dataset.nq")))
+        assert int(result.rows[0]["n"]) == quads
+    finally:
+        store.close()
+    assert _snapshot(folder) == before
+
+
+def test_a_release_without_a_store_is_parsed_into_memory(settings, tmp_path):
+    copy = tmp_path / "dataset.nq"
+    copy.write_bytes((settings.dataset_dir / "dataset.nq").read_bytes())
+    assert store_source(copy) == copy
+    pool = WorkerPool(store_source(copy), 1)
+    try:
+        answer = pool.call(_raw("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"), 30)
+    finally:
+        pool.close()
+    triples = len({q.triple for q in ox.parse(path=str(copy))})
+    assert answer[0] == "ok" and answer[2].split(b"\n")[1].startswith(f"{triples}".encode())
+
+
+def test_a_sandboxed_worker_on_the_store_opens_no_socket(settings):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.2)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    pool = WorkerPool(settings.dataset_dir / STORE_DIR, 1, sandbox=True)
+    try:
+        answer = pool.call(_raw(f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"), 30)
+        (worker,) = pool._state.all
+        fds = os.listdir(f"/proc/{worker.process.pid}/fd")
+        targets = {os.readlink(f"/proc/{worker.process.pid}/fd/{fd}") for fd in fds}
+        counted = pool.call(_raw("SELECT (COUNT(*) AS ?n) WHERE { ?s a ?c }"), 30)
+    finally:
+        pool.close()
+    assert answer[0] == "os" and "Too many open files" in answer[1]
+    with pytest.raises(TimeoutError):
+        listener.accept()
+    listener.close()
+    folder = str((settings.dataset_dir / STORE_DIR).resolve())
+    assert {t for t in targets if not t.startswith((folder, "pipe:", os.devnull))} <= {
+        os.readlink("/proc/self/fd/2")
+    }
+    assert counted[0] == "ok"  # the store's files stayed open: queries still run
+
+
+# -- a query worker killed with SIGKILL mid-query, on a real kg serve ------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _children(pid: int) -> dict[int, tuple[str, float]]:
+    """Descendants of ``pid``: pid → (command line, CPU seconds)."""
+    parents, info = {}, {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        info[child] = (command, (int(fields[11]) + int(fields[12])) / tick)
+    found, todo = {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, p in parents.items():
+            if p == parent:
+                found[child] = info[child]
+                todo.append(child)
+    return found
+
+
+def _query_workers(pid: int) -> dict[int, float]:
+    return {p: cpu for p, (cmd, cpu) in _children(pid).items() if "kg.sparql.worker" in cmd}
+
+
+@pytest.fixture()
+def served(settings) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``kg serve`` (one server process, two query workers, no answer cache), ready."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HMIC_KG_QUERY_WORKERS": "2",
+        "HMIC_KG_RESULT_CACHE_ENTRIES": "0",
+        "HMIC_KG_QUERY_TIMEOUT": "20",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/sparql"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url, params={"query": "ASK {}"}, timeout=10).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        while len(_query_workers(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield process, url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_query_worker_killed_mid_query_is_replaced_and_nothing_else_fails(served):
+    process, url = served
+    before = _query_workers(process.pid)
+    assert len(before) == 2
+    killed: dict[str, requests.Response] = {}
+    others: list[int] = []
+    stop = threading.Event()
+
+    def runaway() -> None:
+        killed["answer"] = requests.get(url, params={"query": CROSS}, timeout=60)
+
+    def steady() -> None:
+        n = 0
+        while not stop.is_set():  # a new text each time: every answer is computed
+            query = f'SELECT ?s WHERE {{ ?s ?p "{n}" }} LIMIT 1'
+            others.append(requests.get(url, params={"query": query}, timeout=30).status_code)
+            n += 1
+
+    threads = [threading.Thread(target=runaway), threading.Thread(target=steady)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # the runaway query is on one worker, burning CPU
+    busy = _query_workers(process.pid)
+    victim = max(busy, key=lambda p: busy[p] - before.get(p, 0.0))
+    os.kill(victim, signal.SIGKILL)
+    threads[0].join(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        workers = _query_workers(process.pid)
+        if len(workers) == 2 and victim not in workers:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    stop.set()
+    threads[1].join(timeout=30)
+    assert killed["answer"].status_code == 503
+    assert "restarted" in killed["answer"].text
+    assert victim not in workers and len(workers) == 2
+    assert others and set(others) == {200}, others
+    assert requests.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30).status_code == 200
+
+
+def test_query_store_memory_copies_the_store_into_each_worker(settings):
+    store = EmbeddedStore(
+        settings.dataset_dir / "dataset.nq",
+        settings=settings.with_(query_store="memory"),
+        workers=1,
+    )
+    try:
+        counted = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        (worker,) = store._pool._state.all
+        fds = os.listdir(f"/proc/{worker.process.pid}/fd")
+    finally:
+        store.close()
+    quads = list(ox.parse(path=str(settings.dataset_dir / "dataset.nq")))
+    assert int(counted.rows[0]["n"]) == len({q.triple for q in quads})
+    assert sorted(int(fd) for fd in fds) == [0, 1, 2]  # nothing of the store stays open
+
+
+def test_an_unknown_query_store_setting_is_refused(settings):
+    with pytest.raises(ValueError, match="query-store"):
+        EmbeddedStore(
+            settings.dataset_dir / "dataset.nq", settings=settings.with_(query_store="disk")
+        )
