@@ -362,6 +362,9 @@ def _encode(response: Response, coding: str, tag: str | None) -> Response:
         return response
     response.direct_passthrough = False  # send_file's answers stream from the file
     body = response.get_data()
+    source = response.response
+    if hasattr(source, "close"):  # the file it was read from
+        source.close()
     if body:
         packed = _state().compressed(tag, body, coding) if tag else compress(body, coding)
         response.set_data(packed)
