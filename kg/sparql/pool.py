@@ -207,9 +207,11 @@ class WorkerPool:
         if answer is not None:
             state.release(worker)
             return answer
-        alive = worker.alive()
+        # No answer before the deadline is a timeout; an answer cut short before it is a
+        # worker that died (its process may still be exiting, e.g. writing a core dump).
+        timed_out = time.monotonic() >= deadline and worker.alive()
         state.replace(worker)
-        if alive:
+        if timed_out:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
         raise QueryAborted(
             "the query engine stopped while running this query (it ran out of memory or "
