@@ -189,3 +189,20 @@ def test_comunica_counts_every_triple(live_server, store, tmp_path):
     rows = _comunica(f"{live_server}/sparql", turtle, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     assert [int(r["n"]) for r in rows] == [total + 2]
     assert total > 20000
+
+
+def test_comunica_is_kept_on_127_0_0_1(tmp_path):
+    """The guard in federate.mjs refuses any other host before a connection is tried (here
+    127.0.0.2: still loopback, so nothing could leave the machine were the guard broken)."""
+    turtle = tmp_path / "local.ttl"
+    turtle.write_text(LOCAL_TURTLE, encoding="utf-8")
+    done = subprocess.run(
+        [str(NODE), str(CLIENTS / "federate.mjs"), "http://127.0.0.2:9/sparql", str(turtle), ASK],
+        cwd=CLIENTS,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "refused a fetch outside 127.0.0.1: http://127.0.0.2:9/sparql" in done.stderr

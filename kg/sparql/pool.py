@@ -84,14 +84,6 @@ class _Worker:
         """Whether the process still runs."""
         return self.process.poll() is None
 
-    def exited(self, within: float) -> bool:
-        """Whether the process ends within ``within`` seconds."""
-        try:
-            self.process.wait(timeout=within)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-
     def stop(self) -> None:
         """Kill the process at once and release its pipes."""
         if self.process.poll() is None:
@@ -228,11 +220,11 @@ class WorkerPool:
         if answer is not None:
             state.release(worker)
             return answer
-        # No answer: the deadline passed, or the pipe closed because the worker died (it may
-        # not have been reaped yet: give a dying process a moment before calling it alive).
-        alive = worker.alive() if time.monotonic() >= deadline else not worker.exited(0.5)
+        # No answer before the deadline is a timeout; an answer cut short before it is a
+        # worker that died (its process may still be exiting, e.g. writing a core dump).
+        timed_out = time.monotonic() >= deadline and worker.alive()
         state.replace(worker)
-        if alive:
+        if timed_out:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
         raise QueryAborted(
             "the query engine stopped while running this query (it ran out of memory or "
