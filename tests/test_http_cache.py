@@ -331,3 +331,23 @@ def test_serving_doc_example(live_server, command, lines):
     assert done.returncode == 0, done.stderr
     for line in lines:
         assert line in done.stdout, done.stdout[:800]
+
+
+def test_a_new_version_of_the_app_changes_the_code_fingerprint(tmp_path):
+    from web.http_cache import code_fingerprint
+
+    (tmp_path / "web" / "templates").mkdir(parents=True)
+    (tmp_path / "kg").mkdir()
+    page = tmp_path / "web" / "templates" / "page.html"
+    page.write_text("<p>one</p>")
+    (tmp_path / "kg" / "code.py").write_text("A = 1\n")
+    first = code_fingerprint(tmp_path)
+    modules = tmp_path / "web" / "node_modules"
+    modules.mkdir()
+    (modules / "big.js").write_text("ignored")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint(tmp_path) == first  # installed packages are not the app's code
+    page.write_text("<p>two</p>")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint(tmp_path) != first
+    code_fingerprint.cache_clear()
