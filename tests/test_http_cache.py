@@ -351,3 +351,15 @@ def test_a_new_version_of_the_app_changes_the_code_fingerprint(tmp_path):
     code_fingerprint.cache_clear()
     assert code_fingerprint(tmp_path) != first
     code_fingerprint.cache_clear()
+
+
+def test_a_store_that_names_its_release_moves_every_etag_with_it(settings, store):
+    counted = CountingStore(store)
+    counted.release = "release-one"
+    client = create_app(settings, store=counted).test_client()
+    first = client.get("/forces").headers["ETag"]
+    assert client.get("/forces").headers["ETag"] == first
+    counted.release = "release-two"  # the store moved to a new release while serving
+    moved = client.get("/forces", headers={"If-None-Match": first})
+    assert moved.status_code == 200
+    assert moved.headers["ETag"] != first

@@ -182,10 +182,15 @@ class HttpCache:
         self._kept_bytes = 0
 
     def release(self) -> str | None:
-        """The release id, asked once (once every ``REMOTE_RELEASE_CHECK`` seconds for a store
-        that is not embedded, whose server may load a new release at any time); None while a
-        remote store cannot say (its answers are then not tagged)."""
+        """The release id: the store's ``release`` attribute on every request when it has one
+        (a store that may move to a new release while it runs), else found once (once every
+        ``REMOTE_RELEASE_CHECK`` seconds for a store that is not embedded, whose server may load
+        a new release at any time); None while a remote store cannot say (its answers are then
+        not tagged)."""
         store = current_app.config["STORE"]
+        named = getattr(store, "release", None)
+        if isinstance(named, str) and named:  # a store that names its release: asked each time
+            return named
         fixed = getattr(store, "backend", "") == "embedded"
         with self._lock:
             stale = not fixed and time.monotonic() - self._release_at > REMOTE_RELEASE_CHECK
