@@ -331,3 +331,35 @@ def test_serving_doc_example(live_server, command, lines):
     assert done.returncode == 0, done.stderr
     for line in lines:
         assert line in done.stdout, done.stdout[:800]
+
+
+def test_a_new_version_of_the_app_changes_the_code_fingerprint(tmp_path):
+    from web.http_cache import code_fingerprint
+
+    (tmp_path / "web" / "templates").mkdir(parents=True)
+    (tmp_path / "kg").mkdir()
+    page = tmp_path / "web" / "templates" / "page.html"
+    page.write_text("<p>one</p>")
+    (tmp_path / "kg" / "code.py").write_text("A = 1\n")
+    first = code_fingerprint(tmp_path)
+    modules = tmp_path / "web" / "node_modules"
+    modules.mkdir()
+    (modules / "big.js").write_text("ignored")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint(tmp_path) == first  # installed packages are not the app's code
+    page.write_text("<p>two</p>")
+    code_fingerprint.cache_clear()
+    assert code_fingerprint(tmp_path) != first
+    code_fingerprint.cache_clear()
+
+
+def test_a_store_that_names_its_release_moves_every_etag_with_it(settings, store):
+    counted = CountingStore(store)
+    counted.release = "release-one"
+    client = create_app(settings, store=counted).test_client()
+    first = client.get("/forces").headers["ETag"]
+    assert client.get("/forces").headers["ETag"] == first
+    counted.release = "release-two"  # the store moved to a new release while serving
+    moved = client.get("/forces", headers={"If-None-Match": first})
+    assert moved.status_code == 200
+    assert moved.headers["ETag"] != first

@@ -198,6 +198,7 @@ def test_a_new_release_is_not_served_stale(deployment, settings):
 def test_an_expired_answer_is_revalidated_by_etag(settings, tmp_path_factory):
     started, _ = _start(settings, tmp_path_factory, "nginx-revalidate", "--no-watch", max_age=1)
     try:
+        nginx_pid = int((started.run / "nginx.pid").read_text())
         path = PAGE + "?nginx=revalidate"
         first = requests.get(started.url + path, timeout=30)
         assert first.headers["Cache-Control"] == "public, max-age=1"
@@ -209,6 +210,12 @@ def test_an_expired_answer_is_revalidated_by_etag(settings, tmp_path_factory):
         assert '" 304 ' in logged[-1]  # the app answered the revalidation with a 304
     finally:
         started.stop()
+    assert started.process.returncode == 0
+    with pytest.raises(ProcessLookupError):  # Ctrl-C stopped the replica and its workers
+        os.killpg(started.replica_pid, 0)
+    assert not started.run.exists()  # and removed its temporary run folder
+    with pytest.raises(ProcessLookupError):
+        os.kill(nginx_pid, 0)
 
 
 def test_no_replica_left_is_a_quick_one_line_502(settings, tmp_path_factory):

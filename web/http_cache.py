@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -67,6 +68,8 @@ COMPRESSIBLE = (
 )
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("web", "kg")  # the app's code, templates, queries and static files
+CODE_SUFFIXES = {".py", ".html", ".rq", ".css", ".js", ".svg", ".json", ".ttl", ".txt"}
+NOT_CODE = {"__pycache__", "node_modules"}
 
 
 # -- the release --------------------------------------------------------------------------------
@@ -105,12 +108,15 @@ def release_id(store: GraphStore, settings: Settings) -> str:
 def code_fingerprint(root: Path = ROOT) -> str:
     """A hash of the app's code, templates, named queries and static files (a new version of
     the app changes every ETag even when the release does not)."""
-    digest = hashlib.sha256()
+    found = []
     for folder in CODE_DIRS:
-        for path in sorted((root / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(root).as_posix().encode("utf-8"))
-                digest.update(path.read_bytes())
+        for here, subfolders, files in os.walk(root / folder):
+            subfolders[:] = [d for d in subfolders if d not in NOT_CODE and not d.startswith(".")]
+            found += [Path(here, f) for f in files if Path(f).suffix in CODE_SUFFIXES]
+    digest = hashlib.sha256()
+    for path in sorted(found):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8"))
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:24]
 
 
@@ -176,10 +182,15 @@ class HttpCache:
         self._kept_bytes = 0
 
     def release(self) -> str | None:
-        """The release id, asked once (once every ``REMOTE_RELEASE_CHECK`` seconds for a store
-        that is not embedded, whose server may load a new release at any time); None while a
-        remote store cannot say (its answers are then not tagged)."""
+        """The release id: the store's ``release`` attribute on every request when it has one
+        (a store that may move to a new release while it runs), else found once (once every
+        ``REMOTE_RELEASE_CHECK`` seconds for a store that is not embedded, whose server may load
+        a new release at any time); None while a remote store cannot say (its answers are then
+        not tagged)."""
         store = current_app.config["STORE"]
+        named = getattr(store, "release", None)
+        if isinstance(named, str) and named:  # a store that names its release: asked each time
+            return named
         fixed = getattr(store, "backend", "") == "embedded"
         with self._lock:
             stale = not fixed and time.monotonic() - self._release_at > REMOTE_RELEASE_CHECK
