@@ -13,7 +13,7 @@ literals); as on every store, a bound variable must be projected by a SELECT que
 >>> from kg.api import open_graph, iri
 >>> with open_graph() as kg:
 ...     rows = kg.query("SELECT ?force ?label WHERE { ?force rdfs:label ?label }",
-...                     force=iri("id:force/leicestershire"))
+...                     force=iri("force:leicestershire"))
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Rows(list[dict[str, Value]]):
 
 
 def iri(text: str, base: str = AUTHORED_BASE) -> URIRef:
-    """An IRI to bind: absolute (``https://…``) or a project prefixed name (``id:force/x``)."""
+    """An IRI to bind: absolute (``https://…``) or a project prefixed name (``force:x``)."""
     prefix, sep, rest = text.partition(":")
     prefixes = Base(base).prefixes()
     if sep and prefix in prefixes and not rest.startswith("//"):

@@ -15,7 +15,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-QUERY = "SELECT ?grade WHERE { id:judgment\\/leicestershire-2014\\/tackling-asb hmic:grade ?grade }"
+QUERY = "SELECT ?grade WHERE { judgment:tackling-asb hmic:grade ?grade }"
 
 
 def test_query_prints_a_table_with_project_prefixes(settings, capsys):

@@ -354,8 +354,8 @@ def test_python_api_gives_the_same_rows(settings, remote):
             "SELECT ?force ?n WHERE { { SELECT ?force (COUNT(?j) AS ?n)"
             " WHERE { ?j hmic:judgedForce ?force } GROUP BY ?force } }"
         )
-        one = local.query(bound, force=local.iri("id:force/leicestershire"))
-        assert one == api.query(bound, force=api.iri("id:force/leicestershire"))
+        one = local.query(bound, force=local.iri("force:leicestershire"))
+        assert one == api.query(bound, force=api.iri("force:leicestershire"))
         assert isinstance(one[0]["n"], int)
 
 

@@ -16,18 +16,13 @@ from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDFS, SKOS
 
 from kg.build.reason import Inference, infer
+from kg.namespaces import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_FILES = sorted(p for p in (ROOT / "ontology").rglob("*.ttl") if p.name != "shapes.ttl")
 HMIC = "https://w3id.org/hmic-kg/def/hmic/"
 ID = "https://w3id.org/hmic-kg/id/"
-PREFIXES = f"""
-@prefix hmic: <{HMIC}> .
-@prefix id: <{ID}> .
-@prefix grade: <https://w3id.org/hmic-kg/def/grade/> .
-@prefix report: <{ID}report/crime-inspection-2014-leicestershire/> .
-@prefix org: <{ORG}> .
-"""
+PREFIXES = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in Base().prefixes().items())
 ANNOTATIONS = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy, OWL.versionInfo}
 
 
@@ -64,25 +59,25 @@ def reason(axioms: Graph, turtle: str) -> Inference:
 
 # One consistent world, reasoned about once.
 EXAMPLES = """
-id:place\\/patch hmic:withinArea id:place\\/town .
-id:place\\/town hmic:withinArea id:place\\/county .
-id:place\\/county hmic:withinArea id:place\\/country .
+place:patch hmic:withinArea place:town .
+place:town hmic:withinArea place:county .
+place:county hmic:withinArea place:country .
 
-id:unit\\/team a hmic:NeighbourhoodTeam ; org:unitOf id:unit\\/lpu .
-id:unit\\/lpu a hmic:LocalPolicingUnit ; org:unitOf id:force\\/f .
-id:force\\/f a hmic:PoliceForce ; hmic:servesArea id:place\\/force-area .
-id:body\\/jag a hmic:MultiAgencyBody .
-id:organisation\\/council hmic:partnerOf id:force\\/f ;
-    hmic:coLocatedWith id:unit\\/team .
+policeunit:team a hmic:NeighbourhoodTeam ; org:unitOf policeunit:lpu .
+policeunit:lpu a hmic:LocalPolicingUnit ; org:unitOf force:f .
+force:f a hmic:PoliceForce ; hmic:servesArea place:force-area .
+body:jag a hmic:MultiAgencyBody .
+organisation:council hmic:partnerOf force:f ;
+    hmic:coLocatedWith policeunit:team .
 
-id:recommendation\\/r hmic:hasPart id:part\\/a .
-id:part\\/b hmic:partOf id:recommendation\\/r .
+<https://w3id.org/hmic-kg/id/recommendation/r> hmic:hasPart <https://w3id.org/hmic-kg/id/part/a> .
+<https://w3id.org/hmic-kg/id/part/b> hmic:partOf <https://w3id.org/hmic-kg/id/recommendation/r> .
 
-id:inspection\\/i hmic:inspectedForce id:force\\/f .
-id:judgment\\/j hmic:judgedForce id:force\\/f ; hmic:grade grade:good ;
-    hmic:statedIn report:paragraph\\/19 .
-id:finding\\/s a hmic:Strength .
-id:initiative\\/op a hmic:Operation .
+inspection:i hmic:inspectedForce force:f .
+<https://w3id.org/hmic-kg/id/judgment/j> hmic:judgedForce force:f ; hmic:grade grade:good ;
+    hmic:statedIn paragraph:19 .
+<https://w3id.org/hmic-kg/id/finding/s> a hmic:Strength .
+initiative:op a hmic:Operation .
 """
 
 
@@ -240,31 +235,38 @@ def _clash(errors: list[str], *names: str) -> bool:
 def test_two_grades_on_one_judgment_is_inconsistent(axioms: Graph) -> None:
     """Given a judgment graded good and inadequate, then owlrl reports an inconsistency
     (hmic:grade is functional, the grades are different individuals)."""
-    result = reason(axioms, "id:judgment\\/j hmic:grade grade:good , grade:inadequate .")
+    result = reason(
+        axioms,
+        "<https://w3id.org/hmic-kg/id/judgment/j> hmic:grade grade:good , grade:inadequate .",
+    )
     assert _clash(result.errors, "/grade/good", "/grade/inadequate"), result.errors
 
 
 def test_strength_and_concern_is_inconsistent(axioms: Graph) -> None:
     """Given a finding typed both Strength and Concern, then owlrl reports disjoint classes."""
-    result = reason(axioms, "id:finding\\/f a hmic:Strength , hmic:Concern .")
+    result = reason(
+        axioms, "<https://w3id.org/hmic-kg/id/finding/f> a hmic:Strength , hmic:Concern ."
+    )
     assert _clash(result.errors, "Disjoint", "Strength", "Concern", "finding/f"), result.errors
 
 
 def test_force_typed_as_a_place_is_inconsistent(axioms: Graph) -> None:
     """Given a police force also typed as its force area, then owlrl reports that PoliceForce
     and Place are disjoint."""
-    result = reason(axioms, "id:force\\/f a hmic:PoliceForce , hmic:PoliceForceArea .")
+    result = reason(axioms, "force:f a hmic:PoliceForce , hmic:PoliceForceArea .")
     assert _clash(result.errors, "Disjoint", "PoliceForce", "Place", "force/f"), result.errors
 
 
 def test_judgment_that_is_a_recommendation_is_inconsistent(axioms: Graph) -> None:
     """Given a resource typed Judgment and Recommendation, then owlrl reports disjointness."""
-    result = reason(axioms, "id:thing\\/x a hmic:Judgment , hmic:Recommendation .")
+    result = reason(
+        axioms, "<https://w3id.org/hmic-kg/id/thing/x> a hmic:Judgment , hmic:Recommendation ."
+    )
     assert _clash(result.errors, "Disjoint", "Judgment", "Recommendation"), result.errors
 
 
 def test_planned_and_existing_is_inconsistent(axioms: Graph) -> None:
     """Given a unit with status Planned and Existing, then owlrl reports an inconsistency
     (hmic:status is functional, the statuses are different)."""
-    result = reason(axioms, "id:unit\\/u hmic:status hmic:Planned , hmic:Existing .")
+    result = reason(axioms, "policeunit:u hmic:status hmic:Planned , hmic:Existing .")
     assert _clash(result.errors, "Planned", "Existing"), result.errors

@@ -208,13 +208,13 @@ def test_one_values_block_per_group_that_uses_the_value():
 def test_service_targets_are_resolved():
     query = (
         "PREFIX ex: <http://a.example/> BASE <http://b.example/x/>\n"
-        "SELECT * { SERVICE ex:sp\\/arql { ?s ?p ?o } SERVICE SILENT <q> { }\n"
+        "SELECT * { SERVICE ex:sp\\-arql { ?s ?p ?o } SERVICE SILENT <q> { }\n"
         "# SERVICE <http://commented.example/> { }\n"
         "SERVICE ?e { } SERVICE unknown:q { } SERVICE <http://c.example/sparql> { }\n"
         "FILTER (?o != 'SERVICE <http://string.example/>') }"
     )
     assert list(analyse(query).services) == [
-        "http://a.example/sp/arql",
+        "http://a.example/sp-arql",
         "http://b.example/x/q",
         None,
         None,

@@ -54,11 +54,6 @@ class Iris:
     def __init__(self, base: Base, script_root: str = "") -> None:
         self.base = base
         self.root = script_root
-        self._curies: dict[str, str] = {}
-        self.prefixes = sorted(
-            all_prefixes(base).items(),
-            key=lambda item: -len(item[1]),
-        )
 
     def iri(self, area: str, path: str) -> URIRef:
         """The canonical IRI of local path ``/{area}/{path}`` (``doc`` maps to its ``id``)."""
@@ -102,16 +97,9 @@ class Iris:
         return href + sep + "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
 
     def curie(self, iri: str) -> str:
-        """``prefix:local`` when a known prefix matches, else the IRI."""
-        found = self._curies.get(iri)
-        if found is None:
-            found = iri
-            for prefix, ns in self.prefixes:
-                if iri.startswith(ns) and len(iri) > len(ns):
-                    found = f"{prefix}:{iri[len(ns) :]}"
-                    break
-            self._curies[iri] = found
-        return found
+        """The prefixed name of ``iri`` that can be pasted into SPARQL or Turtle as it is
+        (no escapes), else the IRI itself."""
+        return self.base.curie(iri) or iri
 
     def short_name(self, iri: str) -> str:
         """A readable fallback name: the last path segment or fragment, words separated."""
@@ -134,8 +122,5 @@ def _quote_all(text: str) -> str:
 
 
 def all_prefixes(base: Base) -> dict[str, str]:
-    """The project prefixes (:meth:`Base.prefixes`) plus the code lists' and periods'."""
-    schemes = ("grade", "question", "topic", "offence", "indicator", "unit", "method")
-    table = {**base.prefixes(), **{name: f"{base.iri}def/{name}/" for name in schemes}}
-    table["period"] = f"{base.iri}id/period/"
-    return table
+    """Every prefix the app declares: the project's and the usual W3C ones."""
+    return base.prefixes()

@@ -32,13 +32,13 @@ ORDER BY ?name
 
 
 def below(kg: KnowledgeGraph, force: str, question: str) -> list[dict]:
-    """The forces graded below ``force`` on ``question`` (prefixed names, e.g. ``id:force/x``)."""
+    """The forces graded below ``force`` on ``question`` (prefixed names, e.g. ``force:x``)."""
     return kg.query(QUERY, reference=kg.iri(force), question=kg.iri(question))
 
 
 def main(argv: list[str]) -> None:
     with connect(argv[1]) if len(argv) > 1 else open_graph() as kg:
-        rows = below(kg, "id:force/leicestershire", "question:investigating-offending")
+        rows = below(kg, "force:leicestershire", "question:investigating-offending")
     print(f"{len(rows)} forces were graded below Leicestershire on investigating offending:")
     for row in rows:
         print(f"  {row['name']:<20} {row['grade'].rsplit('/', 1)[-1]}")

@@ -34,7 +34,7 @@ ORDER BY ?question DESC(?forces) ?grade
 
 def main(argv: list[str]) -> None:
     with connect(argv[1]) if len(argv) > 1 else open_graph() as kg:
-        rows = kg.query(QUERY, peel=kg.iri("id:graph/peel2014"))
+        rows = kg.query(QUERY, peel=kg.iri("graph:peel2014"))
     question = None
     for row in rows:
         if row["question"] != question:

@@ -36,9 +36,9 @@ def main(argv: list[str]) -> None:
     with connect(argv[1]) if len(argv) > 1 else open_graph() as kg:
         rows = kg.query(
             QUERY,
-            dataset=kg.iri("id:dataset/crime-rates"),
-            area=kg.iri("id:place/leicestershire-police-area"),
-            comparison=kg.iri("id:place/england-and-wales"),
+            dataset=kg.iri("dataset:crime-rates"),
+            area=kg.iri("place:leicestershire-police-area"),
+            comparison=kg.iri("place:england-and-wales"),
         )
     first = rows[0]
     print(f"{'measure':<44} {first['code']:>10} {first['benchmarkCode']:>10} {'diff':>6}")

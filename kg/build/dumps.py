@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from rdflib import RDF, Graph
 from rdflib.namespace import QB
 
-from kg.namespaces import Base
+from kg.namespaces import Base, writing_prefixes
 from kg.store.embedded import to_oxigraph
 
 FACT_KINDS = {
@@ -43,8 +43,14 @@ def write_all(folder: Path, graphs: dict[str, Graph], base: Base) -> None:
     """Write every dump of the named ``graphs`` into ``folder`` (created), with Oxigraph's
     serialisers (an order of magnitude faster than rdflib's for TriG and JSON-LD)."""
     (folder / "dumps").mkdir(parents=True)
-    prefixes = base.prefixes()
     quads = _quads(graphs, base)
+    names = {
+        term.value
+        for quad in quads
+        for term in (quad.subject, quad.predicate, quad.object)
+        if isinstance(term, ox.NamedNode)
+    }
+    prefixes = writing_prefixes(base.prefixes(), names)
     ox.serialize(quads, str(folder / "dataset.nq"), ox.RdfFormat.N_QUADS)
     ox.serialize(quads, str(folder / "dataset.trig"), ox.RdfFormat.TRIG, prefixes=prefixes)
     ox.serialize(quads, str(folder / "dataset.jsonld"), ox.RdfFormat.JSON_LD)
