@@ -10,7 +10,8 @@ PORT   ?= 5000
 
 # Debian packages the tests drive (real servers and a real browser), one per line.
 APT_PACKAGES = \
-	chromium
+	chromium \
+	virtuoso-opensource
 
 .PHONY: serve test install build lint format system-deps bench clean
 
