@@ -15,7 +15,9 @@ import urllib.request
 
 import pytest
 from rdflib import Literal
+from virtuoso_server import GRANT, REVOKE
 
+from kg.config import ROOT
 from kg.load import LoadError, load, split_graphs
 from kg.namespaces import Base
 from kg.store.base import QueryTimeout
@@ -103,3 +105,8 @@ def test_the_time_limit_stops_the_query_on_the_server(settings, virtuoso_endpoin
     started = time.monotonic()
     assert store.query("ASK { ?s ?p ?o }").boolean is True
     assert time.monotonic() - started < 1
+
+
+def test_the_docs_show_the_statements_the_tests_run():
+    text = (ROOT / "docs" / "joining.md").read_text(encoding="utf-8")
+    assert f"'EXEC={GRANT}'" in text and f"'EXEC={REVOKE}'" in text
