@@ -12,7 +12,8 @@ REPLICAS ?= 2
 # Debian packages the tests drive (real servers and a real browser), one per line.
 APT_PACKAGES = \
 	chromium \
-	nginx
+	nginx \
+	virtuoso-opensource
 
 .PHONY: serve test install build lint format system-deps sparql-clients bench clean replicas
 

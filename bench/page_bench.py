@@ -1,4 +1,5 @@
-"""Benchmark: server time of a resource page on the embedded store.
+"""Benchmark: server time of a resource page on the embedded store (and, side by side, over
+a SPARQL server through the remote store with ``--endpoint``).
 
 Builds the app over the embedded store of the current build (``out/current``), requests the
 page of each resource N times through Flask's test client (no network: this is server time —
@@ -8,6 +9,7 @@ each page made. Target: p50 ≤ 20 ms with one or two queries per page.
 
     .venv/bin/python bench/page_bench.py              # the default pages, 200 requests each
     .venv/bin/python bench/page_bench.py -n 500 /doc/force/leicestershire
+    .venv/bin/python bench/page_bench.py -n 50 --endpoint http://127.0.0.1:8890/sparql
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from kg.config import load_settings  # noqa: E402
 from kg.store.embedded import EmbeddedStore  # noqa: E402
+from kg.store.remote import RemoteStore  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 DEFAULT_PAGES = (
@@ -37,7 +40,7 @@ DEFAULT_PAGES = (
 class CountingStore:
     """Wraps a store and counts the queries it answers."""
 
-    def __init__(self, inner: EmbeddedStore) -> None:
+    def __init__(self, inner: EmbeddedStore | RemoteStore) -> None:
         self.inner = inner
         self.backend = inner.backend
         self.count = 0
@@ -60,9 +63,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def bench(paths: list[str], n: int) -> list[tuple[str, float, float, float, int]]:
+def bench(
+    paths: list[str], n: int, endpoint: str | None = None
+) -> list[tuple[str, float, float, float, int]]:
     settings = load_settings()
-    store = CountingStore(EmbeddedStore(settings.dataset_dir / "dataset.nq"))
+    if endpoint:
+        settings = settings.with_(store="remote", remote_query_endpoint=endpoint)
+        store = CountingStore(RemoteStore(settings))
+    else:
+        store = CountingStore(EmbeddedStore(settings.dataset_dir / "dataset.nq"))
     app = create_app(settings, store=store)
     client = app.test_client()
     client.get("/def/hmic")  # warm the per-app ontology cache, as a running server would be
@@ -92,10 +101,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", default=list(DEFAULT_PAGES))
     parser.add_argument("-n", type=int, default=200, help="requests per page")
+    parser.add_argument("--endpoint", help="also time the pages over this SPARQL endpoint")
     args = parser.parse_args()
-    print(f"{'page':66} {'p50 ms':>7} {'p99 ms':>7} {'cpu p50':>8} {'queries':>7}")
-    for path, p50, p99, cpu, queries in bench(args.paths, args.n):
-        print(f"{path:66} {p50:7.1f} {p99:7.1f} {cpu:8.1f} {queries:7d}")
+    if not args.endpoint:
+        print(f"{'page':66} {'p50 ms':>7} {'p99 ms':>7} {'cpu p50':>8} {'queries':>7}")
+        for path, p50, p99, cpu, queries in bench(args.paths, args.n):
+            print(f"{path:66} {p50:7.1f} {p99:7.1f} {cpu:8.1f} {queries:7d}")
+        return
+    embedded = {r[0]: r for r in bench(args.paths, args.n)}
+    remote = {r[0]: r for r in bench(args.paths, args.n, args.endpoint)}
+    print(f"remote: {args.endpoint}, {args.n} requests a page")
+    print(
+        f"{'page':52} {'embedded p50':>12} {'p99':>6} {'remote p50':>10} {'p99':>6} {'queries':>7}"
+    )
+    for path in args.paths:
+        if path in embedded and path in remote:
+            e, r = embedded[path], remote[path]
+            print(f"{path:52} {e[1]:12.1f} {e[2]:6.1f} {r[1]:10.1f} {r[2]:6.1f} {r[4]:7d}")
 
 
 if __name__ == "__main__":

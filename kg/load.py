@@ -4,11 +4,12 @@ Reads ``out/current/dataset.nq``; writes each named graph to the server with the
 Graph Store HTTP Protocol (``PUT {graph-store}?graph={iri}``, which replaces that graph and
 leaves the others alone, so loading twice is harmless), or, with ``nquads=True``, deletes
 those graphs and POSTs the whole N-Quads file in one request (Oxigraph's ``/store``). Then
-it writes the RDF merge of the named graphs (each triple once) as the server's default graph
-(``PUT ?default``), which is what a query without ``GRAPH`` reads in the embedded store too.
-Finally it counts the triples of every graph, and of the default graph, through the query
-endpoint and fails if any differs from the file: a server whose default graph is not that
-merge (for example one that adds the named graphs to it again) is reported, not used.
+it writes the RDF merge of the named graphs (each triple once) into the graph
+``<{base}id/graph/default>``, the dataset's default graph on any server: the remote store names
+it (``default-graph-uri``) and the named graphs (``named-graph-uri``) in every request, so a
+server's own graphs (Virtuoso's system graphs) and its union default graph, if any, are never
+read. Finally it counts the triples of every graph, and of that default graph, through the
+query endpoint with the same dataset, and fails if any differs from the file.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pyoxigraph as ox
 
 from kg.config import Settings
 from kg.store.base import StoreError
-from kg.store.remote import RemoteStore
+from kg.store.remote import RemoteStore, dataset_default_graph
 
 UPLOAD_TIMEOUT = 300.0
 COUNT_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -96,10 +97,8 @@ def _send(url: str, method: str, body: bytes, media: str, ok: tuple[int, ...] = 
         raise LoadError(f"{method} {url} failed: {getattr(exc, 'reason', exc)}") from None
 
 
-def _graph_url(store_url: str, graph: str | None) -> str:
+def _graph_url(store_url: str, graph: str) -> str:
     sep = "&" if "?" in store_url else "?"
-    if graph is None:
-        return f"{store_url}{sep}default"
     return f"{store_url}{sep}graph={urllib.parse.quote(graph, safe='')}"
 
 
@@ -108,6 +107,7 @@ def _upload(
     dataset: Path,
     graphs: dict[str, list[ox.Triple]],
     merge: set[ox.Triple] | None,
+    default_iri: str,
     nquads: bool,
     log: Callable[[str], None],
 ) -> None:
@@ -122,16 +122,19 @@ def _upload(
             _send(_graph_url(store_url, graph), "PUT", body, "application/n-triples")
     if merge is not None:
         body = ox.serialize(merge, format=ox.RdfFormat.N_TRIPLES)
-        _send(_graph_url(store_url, None), "PUT", body, "application/n-triples")
+        _send(_graph_url(store_url, default_iri), "PUT", body, "application/n-triples")
 
 
-def server_counts(settings: Settings, endpoint: str) -> dict[str, int]:
-    """Triples per named graph on the server, through its query endpoint."""
+def server_counts(settings: Settings, endpoint: str, graphs: list[str]) -> dict[str, int]:
+    """Triples per named graph on the server and in the dataset's default graph, through its
+    query endpoint, with the dataset named as the remote store names it."""
     store = RemoteStore(settings.with_(remote_query_endpoint=endpoint))
     timeout = max(settings.remote_timeout, 60.0)
-    result = store.query(COUNT_QUERY, timeout=timeout)
+    result = store.query(COUNT_QUERY, named_graphs=graphs, timeout=timeout)
     counts = {str(row["g"]): int(row["n"].toPython()) for row in result.rows}
-    default = store.query(DEFAULT_COUNT_QUERY, timeout=timeout).rows
+    default = store.query(
+        DEFAULT_COUNT_QUERY, default_graphs=[store.default_graph], timeout=timeout
+    ).rows
     counts[DEFAULT] = int(default[0]["n"].toPython()) if default else 0
     return counts
 
@@ -159,8 +162,10 @@ def load(
     report.sent[DEFAULT] = len(merge)
     if not check_only:
         store_url = graph_store or settings.remote_store_endpoint or graph_store_url(endpoint)
-        _upload(store_url, dataset, graphs, merge if default_graph else None, nquads, log)
-    report.found = server_counts(settings, endpoint)
+        default_iri = dataset_default_graph(settings.base_iri)
+        merged = merge if default_graph else None
+        _upload(store_url, dataset, graphs, merged, default_iri, nquads, log)
+    report.found = server_counts(settings, endpoint, sorted(graphs))
     width = max(len(g) for g in report.sent)
     for graph, count in report.sent.items():
         found = report.found.get(graph, 0)
@@ -171,9 +176,9 @@ def load(
         hint = ""
         if bad[DEFAULT]:
             hint = (
-                ". The default graph must be the merge of the named graphs, each triple once:"
-                " serve without a union default graph (see docs/joining.md), or load with it"
-                " and --no-default-graph if the server's union is already a merge"
+                f". The dataset's default graph <{dataset_default_graph(settings.base_iri)}>"
+                " must be the merge of the named graphs, each triple once (load without"
+                " --no-default-graph)"
             )
         raise LoadError(
             "the server does not hold what was sent: "

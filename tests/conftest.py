@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from virtuoso_server import virtuoso_endpoint, virtuoso_server, virtuoso_store  # noqa: F401
 from werkzeug.serving import make_server
 
 from kg.build.pipeline import build

@@ -1,5 +1,6 @@
 """Competency questions: each ``tests/competency/*.rq`` file holds a question a researcher
-would ask, the SPARQL that answers it from the built graph, and the expected answer."""
+would ask, the SPARQL that answers it from the built graph, and the expected answer; each is
+asked of the embedded store and of a real Virtuoso (tests/virtuoso_server.py)."""
 
 from __future__ import annotations
 
@@ -69,12 +70,23 @@ def test_there_are_enough_competency_questions():
     assert len(CQ_FILES) >= 60, f"only {len(CQ_FILES)} competency questions"
 
 
+@pytest.fixture(
+    params=[
+        pytest.param("store", id="embedded"),
+        pytest.param("virtuoso_store", id="virtuoso", marks=pytest.mark.virtuoso),
+    ]
+)
+def backend(request):
+    """The store the questions are asked of."""
+    return request.getfixturevalue(request.param)
+
+
 @pytest.mark.parametrize("path", CQ_FILES, ids=[p.stem for p in CQ_FILES])
-def test_competency_question(path: Path, store):
+def test_competency_question(path: Path, backend):
     question, query, table = parse_cq(path)
     assert question, f"{path.name}: no '# Question:' line"
     assert table, f"{path.name}: no '# Expected:' table"
-    result = store.query(query)
+    result = backend.query(query)
     if result.kind == "ask":
         assert table == [[str(result.boolean).lower()]], question
         return

@@ -1,6 +1,7 @@
-"""One contract, two backends: every test here runs against the embedded store and against the
-remote store over a real ``oxigraph serve`` (started on 127.0.0.1 by the fixtures in
-conftest.py and loaded with ``kg load``), and most compare the two answers directly.
+"""One contract, every backend: every test here runs against the embedded store and against the
+remote store over a real ``oxigraph serve`` and a real Virtuoso (started on 127.0.0.1 by the
+fixtures in conftest.py and virtuoso_server.py, loaded with ``kg load``), and most compare the
+embedded answer with each server's directly.
 
 Covers SELECT/ASK/CONSTRUCT/DESCRIBE, bound values (hostile ones too), named graphs and the
 default graph, serialised results in every format, errors, the Python API, the web pages
@@ -39,7 +40,12 @@ PREFIXES = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in BASE.prefixes().items())
 LEICESTERSHIRE = BASE.ID["force/leicestershire"]
 PEEL = str(BASE.GRAPH["peel2014"])
 LINKS = str(BASE.GRAPH["links"])
-BACKENDS = ["embedded", pytest.param("remote", marks=pytest.mark.external)]
+# The remote backend over each real server the tests start (conftest.py, virtuoso_server.py).
+REMOTES = [
+    pytest.param("remote_store", id="oxigraph", marks=pytest.mark.external),
+    pytest.param("virtuoso_store", id="virtuoso", marks=pytest.mark.virtuoso),
+]
+BACKENDS = [pytest.param("store", id="embedded"), *REMOTES]
 
 GRADES_QUERY = (
     PREFIXES
@@ -53,13 +59,19 @@ SELECT ?force ?grade WHERE {
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> GraphStore:
     """The store under test (each test runs once per backend)."""
-    return request.getfixturevalue("store" if request.param == "embedded" else "remote_store")
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(params=REMOTES)
+def remote(request) -> RemoteStore:
+    """The remote backend over one of the servers (each test runs once per server)."""
+    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture()
-def both(store, remote_store) -> tuple[GraphStore, GraphStore]:
+def both(store, remote) -> tuple[GraphStore, GraphStore]:
     """Both stores, to compare their answers."""
-    return store, remote_store
+    return store, remote
 
 
 def _rows(result: QueryResult) -> list[tuple]:
@@ -107,7 +119,7 @@ def test_ordered_aggregate_gives_the_same_sequence(both):
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
 def test_ask(request, backend_name):
-    backend = request.getfixturevalue("store" if backend_name == "embedded" else "remote_store")
+    backend = request.getfixturevalue(backend_name)
     yes = backend.query(PREFIXES + "ASK { ?f a hmic:PoliceForce ; hmic:servesArea ?a }")
     no = backend.query(PREFIXES + "ASK { ?j hmic:grade grade:inadequate }")
     assert (yes.kind, yes.boolean, no.boolean) == ("ask", True, False)
@@ -178,7 +190,7 @@ def test_named_page_query_agrees(both):
 @pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("iri", ["http://example.org/a>b", "http://example.org/a b", "x"])
 def test_hostile_bound_iris_are_refused(request, backend_name, iri):
-    backend = request.getfixturevalue("store" if backend_name == "embedded" else "remote_store")
+    backend = request.getfixturevalue(backend_name)
     with pytest.raises(ValueError):
         backend.query("SELECT ?v WHERE { }", {"v": URIRef(iri)})
 
@@ -258,7 +270,7 @@ def test_raw_ask(both):
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
 def test_syntax_errors_carry_the_parser_message(request, backend_name):
-    backend = request.getfixturevalue("store" if backend_name == "embedded" else "remote_store")
+    backend = request.getfixturevalue(backend_name)
     with pytest.raises(QuerySyntaxError) as caught:
         backend.query("SELECT ?s WHERE { ?s ?p }")
     assert caught.value.status == 400 and "1:" in str(caught.value)
@@ -274,7 +286,7 @@ def test_syntax_errors_carry_the_parser_message(request, backend_name):
     ],
 )
 def test_updates_are_refused(request, backend_name, update):
-    backend = request.getfixturevalue("store" if backend_name == "embedded" else "remote_store")
+    backend = request.getfixturevalue(backend_name)
     with pytest.raises(StoreError) as caught:
         backend.query(update)
     assert 400 <= caught.value.status < 500  # a refusal (400 or 403), never a server error
@@ -328,14 +340,14 @@ def test_slow_server_times_out(settings, silent_server):
 
 
 @pytest.mark.external
-def test_python_api_gives_the_same_rows(settings, remote_endpoint):
+def test_python_api_gives_the_same_rows(settings, remote):
     query = (
         "SELECT ?force ?grade WHERE { ?j hmic:judgedForce ?force ;"
         " hmic:question question:investigating-offending ; hmic:grade ?grade } ORDER BY ?force"
     )
-    with open_graph(settings) as local, connect(remote_endpoint) as remote:
+    with open_graph(settings) as local, connect(remote.endpoint) as api:
         assert isinstance(local, KnowledgeGraph)
-        a, b = local.query(query), remote.query(query)
+        a, b = local.query(query), api.query(query)
         assert a == b and a.columns == b.columns == ["force", "grade"]
         assert all(isinstance(v, str) for row in a for v in row.values())
         bound = (
@@ -343,7 +355,7 @@ def test_python_api_gives_the_same_rows(settings, remote_endpoint):
             " WHERE { ?j hmic:judgedForce ?force } GROUP BY ?force } }"
         )
         one = local.query(bound, force=local.iri("force:leicestershire"))
-        assert one == remote.query(bound, force=remote.iri("force:leicestershire"))
+        assert one == api.query(bound, force=api.iri("force:leicestershire"))
         assert isinstance(one[0]["n"], int)
 
 
@@ -351,13 +363,12 @@ def test_python_api_gives_the_same_rows(settings, remote_endpoint):
 
 
 @pytest.fixture()
-def web(request, settings):
-    """A test client of the app over the store under test."""
+def web(settings, store, remote):
+    """Test clients of the app over the embedded store and over the remote one under test."""
     from web.app import create_app
 
     def client_for(backend_name: str):
-        store = request.getfixturevalue("store" if backend_name == "embedded" else "remote_store")
-        app = create_app(settings, store=store)
+        app = create_app(settings, store=store if backend_name == "embedded" else remote)
         app.config["TESTING"] = True
         return app.test_client()
 

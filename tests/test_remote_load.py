@@ -1,18 +1,22 @@
 """``kg load``: the built dataset uploaded to a real Oxigraph server with its named graphs,
-the merge of those graphs as the default graph, and the counts verified; a server whose
-default graph is not that merge, or that holds something else, is reported."""
+the merge of those graphs as the dataset's default graph (``graph:default``), and the counts
+verified; a server whose copy of that graph is not the merge, or that holds something else,
+is reported."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
+import urllib.request
+from urllib.parse import quote
 
 import pytest
 
 from kg.config import ROOT
 from kg.load import DEFAULT, LoadError, graph_store_url, load
 from kg.store.base import StoreError
+from kg.store.remote import dataset_default_graph
 
 pytestmark = pytest.mark.external
 
@@ -62,10 +66,25 @@ def test_nquads_upload_can_be_repeated(settings, oxigraph_server):
         assert load(settings, server.query_url, nquads=True, log=lambda _l: None).ok
 
 
-def test_a_union_default_graph_is_reported(settings, oxigraph_server):
+def test_a_union_default_graph_is_never_read(settings, oxigraph_server):
+    """The dataset is named in every request, so a server's union default graph (which would
+    count a triple stated in two graphs twice) does not matter."""
     server = oxigraph_server("--union-default-graph")
-    with pytest.raises(LoadError, match="default graph must be the merge"):
-        load(settings, server.query_url, log=lambda _l: None)
+    report = load(settings, server.query_url, log=lambda _l: None)
+    assert report.ok and report.found[DEFAULT] == report.sent[DEFAULT]
+
+
+def test_a_wrong_default_graph_is_reported(settings, oxigraph_server):
+    server = oxigraph_server()
+    load(settings, server.query_url, log=lambda _l: None)
+    extra = b"<http://example.org/s> <http://example.org/p> <http://example.org/o> .\n"
+    graph = quote(dataset_default_graph(settings.base_iri), safe="")
+    request = urllib.request.Request(f"{server.store_url}?graph={graph}", data=extra, method="POST")
+    request.add_header("Content-Type", "application/n-triples")
+    with urllib.request.urlopen(request, timeout=30):  # our own 127.0.0.1 server
+        pass
+    with pytest.raises(LoadError, match="must be the merge of the named graphs"):
+        load(settings, server.query_url, check_only=True, log=lambda _l: None)
 
 
 def test_cli_failure_is_one_line(settings):

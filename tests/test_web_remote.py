@@ -1,4 +1,5 @@
-"""The browser over the remote backend (a real ``oxigraph serve`` holding the built dataset):
+"""The browser over the remote backend (a real ``oxigraph serve`` and a real Virtuoso, each
+holding the built dataset):
 the same pages, the same answers as over the embedded store — each query a round trip."""
 
 from __future__ import annotations
@@ -15,8 +16,15 @@ from web.app import create_app
 pytestmark = pytest.mark.external
 
 
-@pytest.fixture(scope="module")
-def remote_client(settings, remote_store):
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("remote_store", id="oxigraph"),
+        pytest.param("virtuoso_store", id="virtuoso", marks=pytest.mark.virtuoso),
+    ],
+)
+def remote_client(request, settings):
+    remote_store = request.getfixturevalue(request.param)
     application = create_app(settings.with_(store="remote"), store=remote_store)
     application.config["TESTING"] = True
     return application.test_client()

@@ -119,6 +119,8 @@ def force_rows(rows: list[dict[str, Node]], vocab: Vocabulary) -> list[ForceRow]
             if claim not in cell.claims:
                 cell.claims.append(claim)
                 cell.claims.sort()
+    for force in forces.values():  # the questions' own order, whatever order rows came in
+        force.cells = {q: force.cells[q] for q in QUESTIONS if q in force.cells}
     return sorted(forces.values(), key=lambda f: f.name)
 
 

@@ -8,7 +8,26 @@ server must answer queries without ``GRAPH`` from the merge of its named graphs,
 embedded store does: ``kg load`` writes that merge as the server's default graph and checks
 it (see docs/joining.md for Oxigraph, Fuseki, GraphDB and Virtuoso). ``SERVICE`` clauses to
 endpoints outside the ``service-allowlist`` setting are refused before anything is sent, as
-the server would call them itself. Failures map to the interface's errors: unreachable →
+the server would call them itself.
+
+**The dataset.** Every query is sent with the project's dataset named in the protocol
+(``default-graph-uri`` / ``named-graph-uri``) unless the caller names graphs or the query has
+``FROM``/``FROM NAMED`` of its own: the default graph is ``graph:default`` (the merge of the
+named graphs, each triple once, which ``kg load`` writes) and the named graphs are those the
+dataset's own VoID description lists (``void:subset`` in the ``metadata`` graph, read from the
+server once). So a server's own graphs (Virtuoso's system graphs) never appear, and a server's
+"union default graph" cannot count a triple twice.
+
+**Time limits.** Besides giving up on the socket, the store asks a Virtuoso server (known by
+its ``Server`` header) to stop the query itself, with Virtuoso's ``timeout`` parameter in
+milliseconds; a Virtuoso answer cut short by a time limit (``X-SQL-State: S1TAT``, an
+"anytime" partial result) is a :class:`QueryTimeout`, never a silently short answer.
+
+**Formats.** The store reads SPARQL JSON results or N-Triples from the server and writes the
+requested serialisation with Oxigraph's writers, as the embedded store does, so a server's own
+variants (Virtuoso's ``typed-literal``, extra JSON keys, TSV header) never reach a client.
+
+Failures map to the interface's errors: unreachable →
 :class:`StoreUnavailable`, too slow → :class:`QueryTimeout`, a 400 →
 :class:`QuerySyntaxError` carrying the server's own message.
 """
@@ -32,6 +51,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 from kg.config import Settings
 from kg.sparql.guards import Limits, check_services, inspect
 from kg.sparql.prefixes import shift_positions, with_prologue
+from kg.sparql.worker import RDF_FORMATS, RESULT_FORMATS
 from kg.store import bindings as binder
 from kg.store.base import (
     GRAPH_FORMATS,
@@ -63,6 +83,10 @@ class RemoteStore:
         self.timeout = settings.remote_timeout
         self.allowlist = frozenset(settings.service_allowlist)
         self.limits = Limits.from_settings(settings)
+        self.default_graph = dataset_default_graph(settings.base_iri)
+        self.metadata_graph = settings.base_iri + "id/graph/metadata"
+        self._graphs: tuple[str, ...] | None = None  # the dataset's named graphs, read once
+        self._virtuoso = False  # the server said it is Virtuoso (Server header)
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -79,7 +103,7 @@ class RemoteStore:
         """Run a read-only query and return parsed results."""
         text = binder.inject(sparql, bindings) if bindings else sparql
         form = _form(text)
-        media = "application/n-triples" if form in ("CONSTRUCT", "DESCRIBE") else _JSON
+        media = _NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else _JSON
         body = self._send(text, form, media, default_graphs, named_graphs, timeout, prefixes)
         try:
             if media == _JSON:
@@ -111,12 +135,14 @@ class RemoteStore:
         form = _form(sparql)
         if form in ("CONSTRUCT", "DESCRIBE"):
             fmt = result_format if result_format in GRAPH_FORMATS else "turtle"
-            media, kind = GRAPH_FORMATS[fmt], "graph"
-        else:
-            fmt = result_format if result_format in SELECT_FORMATS else "json"
-            media, kind = SELECT_FORMATS[fmt], "ask" if form == "ASK" else "select"
-        body = self._send(sparql, form, media, default_graphs, named_graphs, timeout, prefixes)
-        return RawResult(body, media, kind)
+            body = self._send(
+                sparql, form, _NTRIPLES, default_graphs, named_graphs, timeout, prefixes
+            )
+            return RawResult(_rewrite_graph(body, fmt), GRAPH_FORMATS[fmt], "graph")
+        fmt = result_format if result_format in SELECT_FORMATS else "json"
+        body = self._send(sparql, form, _JSON, default_graphs, named_graphs, timeout, prefixes)
+        kind = "ask" if form == "ASK" else "select"
+        return RawResult(_rewrite_results(body, fmt), SELECT_FORMATS[fmt], kind)
 
     def close(self) -> None:
         """Nothing to release: every query opens and closes its own connection."""
@@ -146,13 +172,17 @@ class RemoteStore:
         wrapper.addCustomHttpHeader("Accept", media)
         wrapper.setMethod(POST if len(sparql) > GET_LIMIT else GET)
         # SPARQLWrapper takes whole seconds and treats 0 as "no limit": round up, at least 1.
-        wrapper.setTimeout(max(1, math.ceil(timeout or self.timeout)))
-        for iri in default_graphs or ():
+        seconds = max(1, math.ceil(timeout or self.timeout))
+        wrapper.setTimeout(seconds)
+        default_graphs, named_graphs = self._dataset(sparql, default_graphs, named_graphs)
+        for iri in default_graphs:
             wrapper.addDefaultGraph(binder.iri(iri)[1:-1])
-        for iri in named_graphs or ():
+        for iri in named_graphs:
             wrapper.addNamedGraph(binder.iri(iri)[1:-1])
+        self._server_time_limit(wrapper, seconds)
         try:
             with wrapper.query().response as response:
+                self._check_complete(response.headers)
                 return response.read()
         except QueryBadFormed as exc:
             message = shift_positions(_server_message(exc) or "the query does not parse", added)
@@ -179,11 +209,112 @@ class RemoteStore:
         outside the allowlist (the server would call any endpoint itself)."""
         check_services(inspect(sparql, self.limits), self.allowlist)
 
+    # -- the dataset and the server's own time limit (see the module docstring) --------------
+
+    def _dataset(
+        self,
+        sparql: str,
+        default_graphs: Sequence[str] | None,
+        named_graphs: Sequence[str] | None,
+    ) -> tuple[Sequence[str], Sequence[str]]:
+        """The graphs to name in the request: the caller's, none when the query has a
+        ``FROM``/``FROM NAMED`` of its own, else the project's dataset."""
+        if default_graphs or named_graphs:
+            return default_graphs or (), named_graphs or ()
+        analysis = inspect(sparql, self.limits)  # cached per text by the lexer
+        if analysis.from_graphs or analysis.from_named:
+            return (), ()
+        return (self.default_graph,), self.named_graphs()
+
+    def named_graphs(self) -> tuple[str, ...]:
+        """The dataset's named graphs as its VoID description on the server lists them
+        (asked once; the ``metadata`` graph is always one)."""
+        if self._graphs is None:
+            result = self.query(
+                DATASET_GRAPHS_QUERY,
+                {"ns": Literal(self.metadata_graph.rsplit("/", 1)[0] + "/")},
+                named_graphs=[self.metadata_graph],
+            )
+            found = {str(row["g"]) for row in result.rows} | {self.metadata_graph}
+            self._graphs = tuple(sorted(found - {self.default_graph}))
+        return self._graphs
+
+    def _server_time_limit(self, wrapper: SPARQLWrapper, seconds: int) -> None:
+        """Ask a server that takes a per-request limit to stop the query itself."""
+        if self._virtuoso:
+            # Milliseconds. Virtuoso checks it between steps and may overrun it up to about
+            # twice, so it gets half the app's limit: the server stops first and says so.
+            wrapper.addParameter("timeout", str(max(500, seconds * 500)))
+
+    def _check_complete(self, headers: Mapping[str, str]) -> None:
+        """Note the server's kind; refuse an answer the server cut short at a time limit."""
+        if headers.get("Server", "").startswith("Virtuoso"):
+            self._virtuoso = True
+        state = headers.get("X-SQL-State", "")
+        if state in VIRTUOSO_TIMEOUT_STATES:
+            message = headers.get("X-SQL-Message", "").strip()
+            raise QueryTimeout(f"the SPARQL server stopped the query at its time limit: {message}")
+
     def _timeout(self) -> QueryTimeout:
         return QueryTimeout(f"the SPARQL server at {self.endpoint} did not answer in time")
 
 
 _JSON = SELECT_FORMATS["json"]
+_NTRIPLES = GRAPH_FORMATS["ntriples"]
+# Virtuoso's SQL states for a result cut short by a time limit ("anytime" answers).
+VIRTUOSO_TIMEOUT_STATES = frozenset({"S1TAT", "S1T00"})
+DATASET_GRAPHS_QUERY = """
+SELECT DISTINCT ?g ?ns WHERE {
+  GRAPH ?metadata { ?dataset <http://rdfs.org/ns/void#subset> ?g }
+  FILTER (isIRI(?g) && STRSTARTS(STR(?g), ?ns))
+}"""
+
+
+def dataset_default_graph(base_iri: str) -> str:
+    """The graph that holds the dataset's default graph on a server: the merge of its named
+    graphs, each triple once (written by ``kg load``)."""
+    return base_iri + "id/graph/default"
+
+
+def _json_results(body: bytes) -> bytes:
+    """A server's SPARQL JSON results reduced to the standard's own keys and term types (no
+    ``link``/``distinct``/``ordered``; Virtuoso's ``typed-literal`` is a ``literal``)."""
+    data = json.loads(body)
+    if "boolean" in data:
+        return json.dumps({"head": {}, "boolean": bool(data["boolean"])}).encode()
+    head = {"vars": list(data["head"].get("vars", []))}
+    rows = []
+    for binding in data["results"]["bindings"]:
+        row = {}
+        for name, value in binding.items():
+            term = {
+                key: value[key] for key in ("type", "value", "xml:lang", "datatype") if key in value
+            }
+            if term["type"] == "typed-literal":
+                term["type"] = "literal"
+            if term.get("datatype") == str(XSD.string):
+                del term["datatype"]
+            row[name] = term
+        rows.append(row)
+    return json.dumps({"head": head, "results": {"bindings": rows}}).encode()
+
+
+def _rewrite_results(body: bytes, fmt: str) -> bytes:
+    """SPARQL JSON results from the server written in ``fmt`` by Oxigraph's writers."""
+    try:
+        parsed = ox.parse_query_results(_json_results(body), format=ox.QueryResultsFormat.JSON)
+    except (ValueError, SyntaxError, KeyError, TypeError) as exc:
+        raise StoreUnavailable(f"the SPARQL server sent a malformed result: {exc}") from None
+    return parsed.serialize(format=RESULT_FORMATS[fmt])
+
+
+def _rewrite_graph(body: bytes, fmt: str) -> bytes:
+    """N-Triples from the server written in ``fmt`` by Oxigraph's writers."""
+    try:
+        triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+    except (ValueError, SyntaxError) as exc:
+        raise StoreUnavailable(f"the SPARQL server sent a malformed graph: {exc}") from None
+    return ox.serialize(triples, format=RDF_FORMATS[fmt])
 
 
 def _form(sparql: str) -> str:
