@@ -26,7 +26,7 @@ from kg.build.errors import BuildError
 from kg.build.external import links_graph, peel_graph
 from kg.build.metadata import describe
 from kg.build.provenance import annotations
-from kg.build.reason import infer
+from kg.build.reason import infer_scalable
 from kg.build.validate import validate
 from kg.config import DATA_DIR, ONTOLOGY_DIR, ROOT, Settings
 from kg.namespaces import Base
@@ -114,16 +114,16 @@ def assemble(
     with _stage(report, "provenance", log):
         notes = annotations(sources.ontology + sources.asserted, base, sources.origin)
     with _stage(report, "reason", log):
-        premises = sources.ontology + sources.asserted
-        for graph in extras.values():
-            premises += graph
-        inference = infer(premises)
+        inference = infer_scalable(sources.ontology, [sources.asserted, *extras.values()])
         report.dropped = dict(inference.dropped)
         log(
             f"  kept {len(inference.inferred):,} inferred triples; dropped "
             + ", ".join(f"{n:,} ({why})" for why, n in inference.dropped.most_common())
         )
     with _stage(report, "validate", log):
+        premises = sources.ontology + sources.asserted
+        for graph in extras.values():
+            premises += graph
         validate(
             sources.ontology, premises + inference.inferred, inference.errors, base, sources.origin
         )
