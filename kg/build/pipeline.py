@@ -21,7 +21,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg.build import dumps
-from kg.build.encode import encode
+from kg.build.encode import CorpusReport, corpus_reports, encode
 from kg.build.errors import BuildError
 from kg.build.external import links_graph, peel_graph
 from kg.build.metadata import describe
@@ -47,16 +47,20 @@ class BuildReport:
     dropped: dict[str, int] = field(default_factory=dict)
 
 
-def input_hash(settings: Settings) -> str:
-    """A digest of everything the dataset is built from (sources, build code, base IRI)."""
+def input_hash(settings: Settings, corpus_dir: Path | None = None) -> str:
+    """A digest of everything the dataset is built from (sources, build code, base IRI, and
+    the corpus folder when there is one)."""
     digest = hashlib.sha256(settings.base_iri.encode())
     roots = [ONTOLOGY_DIR, DATA_DIR, ROOT / "kg" / "build", ROOT / "kg" / "report.py"]
+    if corpus_dir is not None:
+        roots.append(corpus_dir)
     for root in roots:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for path in files:
             if "__pycache__" in path.parts:
                 continue
-            digest.update(str(path.relative_to(ROOT)).encode())
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            digest.update(str(name).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -70,13 +74,19 @@ def _stage(report: BuildReport, name: str, log: Callable[[str], None]) -> Iterat
 
 
 def build(
-    settings: Settings, *, force: bool = False, log: Callable[[str], None] = print
+    settings: Settings,
+    *,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+    corpus_dir: Path | None = None,
 ) -> BuildReport:
-    """Build the dataset into a new release and make it current."""
+    """Build the dataset into a new release and make it current (with the further reports of
+    ``corpus_dir``, see :func:`kg.build.encode.corpus_reports`, when given)."""
     report = BuildReport()
     base = Base(settings.base_iri)
     out = settings.output_dir
-    digest = input_hash(settings)
+    corpus = corpus_reports(corpus_dir) if corpus_dir is not None else []
+    digest = input_hash(settings, corpus_dir)
     current = out / "current"
     stats_file = current / "stats.json"
     if not force and stats_file.exists():
@@ -86,7 +96,7 @@ def build(
             return report
 
     total = time.perf_counter()
-    graphs = assemble(base, report, log)
+    graphs = assemble(base, report, log, corpus=corpus)
     graphs["metadata"] = describe(base, graphs)
     with _stage(report, "write", log):
         release = _write_release(out, graphs, base, digest, report)
@@ -105,11 +115,12 @@ def assemble(
     report: BuildReport,
     log: Callable[[str], None] = print,
     data_paths: Sequence[Path] | None = None,
+    corpus: Sequence[CorpusReport] = (),
 ) -> dict[str, Graph]:
     """Run encode → provenance → reason → validate and return the named graphs by role
-    (``data_paths`` replaces the instance-data files, for tests)."""
+    (``data_paths`` replaces the instance-data files, for tests; ``corpus`` adds reports)."""
     with _stage(report, "encode", log):
-        sources = encode(base, data_paths)
+        sources = encode(base, data_paths, corpus)
         extras = {name: builder(base) for name, builder in EXTRA_GRAPHS}
     with _stage(report, "provenance", log):
         notes = annotations(sources.ontology + sources.asserted, base, sources.origin)
