@@ -8,6 +8,11 @@ each page made. Target: p50 ≤ 20 ms with one or two queries per page.
 
     .venv/bin/python bench/page_bench.py              # the default pages, 200 requests each
     .venv/bin/python bench/page_bench.py -n 500 /doc/force/leicestershire
+    .venv/bin/python bench/page_bench.py --output-dir /tmp/n43 --corpus   # a corpus build
+
+``--output-dir`` benchmarks another build (e.g. ``kg build --corpus`` with N synthetic
+reports, see bench/corpus.py and docs/build.md); ``--corpus`` times the pages whose work
+grows with the number of reports: home, forces, a force, search and the report reader.
 """
 
 from __future__ import annotations
@@ -31,6 +36,15 @@ DEFAULT_PAGES = (
     "/doc/initiative/operation-tiger",
     "/doc/observation/crime-rate/leicestershire/12-months-to-2014-06",
     "/def/hmic/Judgment",
+)
+CORPUS_PAGES = (
+    "/",
+    "/forces",
+    "/doc/force/leicestershire",
+    "/doc/force/kent",
+    "/search?q=anti-social+behaviour",
+    "/search?q=victims",
+    "/report",
 )
 
 
@@ -60,8 +74,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def bench(paths: list[str], n: int) -> list[tuple[str, float, float, float, int]]:
-    settings = load_settings()
+def bench(
+    paths: list[str], n: int, output_dir: Path | None = None
+) -> list[tuple[str, float, float, float, int]]:
+    settings = load_settings(**({"output_dir": str(output_dir)} if output_dir else {}))
     store = CountingStore(EmbeddedStore(settings.dataset_dir / "dataset.nq"))
     app = create_app(settings, store=store)
     client = app.test_client()
@@ -92,9 +108,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", default=list(DEFAULT_PAGES))
     parser.add_argument("-n", type=int, default=200, help="requests per page")
+    parser.add_argument("--output-dir", type=Path, default=None, help="the build to serve")
+    parser.add_argument("--corpus", action="store_true", help="the pages that grow with N")
     args = parser.parse_args()
+    paths = list(CORPUS_PAGES) if args.corpus and not args.paths else args.paths
+    if args.corpus and args.paths == list(DEFAULT_PAGES):
+        paths = list(CORPUS_PAGES)
     print(f"{'page':66} {'p50 ms':>7} {'p99 ms':>7} {'cpu p50':>8} {'queries':>7}")
-    for path, p50, p99, cpu, queries in bench(args.paths, args.n):
+    for path, p50, p99, cpu, queries in bench(paths, args.n, args.output_dir):
         print(f"{path:66} {p50:7.1f} {p99:7.1f} {cpu:8.1f} {queries:7d}")
 
 

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from rdflib import URIRef
 
 from web import access, negotiation, params, svg
 from web.description import describe
+from web.reader import passage_place
 
 bp = Blueprint("ld", __name__)
 
@@ -54,6 +64,13 @@ def resource() -> Response:
     return page_about(iri)
 
 
+def reader_link(report: str) -> str:
+    """The reader of a report: ``/report`` for the project's own, else with ``?report=``."""
+    if report == str(access.base().REPORT_IRI):
+        return url_for("reader.report")
+    return url_for("reader.report", report=report)
+
+
 def page_about(iri: URIRef) -> Response:
     """The negotiated document about ``iri``: HTML from ``resource``, RDF from ``describe``."""
     fmt = negotiation.choose(request)
@@ -71,10 +88,15 @@ def page_about(iri: URIRef) -> Response:
     desc = describe(rows, iri, base, iris, page, access.term_labels())
     if not desc.exists or page > desc.pages:
         abort(404)
-    report_prefix = str(base.REPORT)
-    anchor = None
-    if desc.is_passage and desc.iri.startswith(report_prefix):
-        anchor = desc.iri[len(report_prefix) :].replace("/", "-")
+    reader_href = anchor = None
+    if desc.is_passage:
+        reader_href, anchor = passage_place(desc.iri, str(base.REPORT_IRI), request.script_root)
+    # A force's page lists the reports on it; a report's page links to its reader.
+    reports = [
+        (iris.href(str(r["report"])), str(r["title"]), reader_link(str(r["report"])))
+        for r in access.select("reports", force=iri)
+    ]
+    own = access.select("reports", report=iri)
     html = render_template(
         "resource.html",
         d=desc,
@@ -82,6 +104,9 @@ def page_about(iri: URIRef) -> Response:
         self_href=self_href,
         graph=svg.neighbourhood(desc.label, desc.neighbours),
         passage_anchor=anchor,
-        is_report=desc.iri == str(base.REPORT_IRI),
+        passage_reader=reader_href,
+        is_report=bool(own),
+        report_reader=reader_link(desc.iri),
+        reports=reports,
     )
     return negotiation.decorate(make_response(html), self_href)
