@@ -6,9 +6,8 @@ Reads two queries (``forces``, over the ``peel2014`` graph, and ``reports``: how
 dataset's reports are on each force, linked to the force's page that lists them) and the
 cached ontology (names and ranks of grades and questions); writes nothing. Filtering works
 without JavaScript (the form is a GET and rows that do not match carry ``hidden``) and, with
-the small script
-``forces.js``, as you change the selection. Data quality is shown, never resolved: a disputed
-judgment shows each source's grade, a missing one says so.
+the small script ``forces.js``, as you change the selection. Data quality is shown, never
+resolved: a disputed judgment shows each source's grade, a missing one says so.
 """
 
 from __future__ import annotations

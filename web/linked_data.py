@@ -91,12 +91,16 @@ def page_about(iri: URIRef) -> Response:
     reader_href = anchor = None
     if desc.is_passage:
         reader_href, anchor = passage_place(desc.iri, str(base.REPORT_IRI), request.script_root)
-    # A force's page lists the reports on it; a report's page links to its reader.
+    # A force's page lists the reports on it (rows with ?report); a report with passages
+    # links to its reader.
+    titles: dict[str, str] = {}
+    for row in rows:
+        if "report" in row:
+            titles.setdefault(str(row["report"]), str(row.get("label", "")))
     reports = [
-        (iris.href(str(r["report"])), str(r["title"]), reader_link(str(r["report"])))
-        for r in access.select("reports", force=iri)
+        (iris.href(r), titles[r] or iris.short_name(r), reader_link(r)) for r in sorted(titles)
     ]
-    own = access.select("reports", report=iri)
+    own = any(row.get("p") == base.HMIC.inReport and "x" in row for row in rows)
     html = render_template(
         "resource.html",
         d=desc,
@@ -105,7 +109,7 @@ def page_about(iri: URIRef) -> Response:
         graph=svg.neighbourhood(desc.label, desc.neighbours),
         passage_anchor=anchor,
         passage_reader=reader_href,
-        is_report=bool(own),
+        is_report=own,
         report_reader=reader_link(desc.iri),
         reports=reports,
     )
