@@ -3,7 +3,8 @@
 For each N, writes N synthetic reports (bench/corpus.py) into a temporary folder and runs the
 real ``kg build --corpus`` pipeline on them in a fresh process, into a temporary output
 folder; a sampler thread reads the process's resident memory every 10 ms, so each stage gets
-the peak reached while it ran. Prints one table row per N and stage, then the graph sizes
+the peak reached while it ran, and the process CPU time of each stage is kept too (steadier
+than wall time on a busy machine). Prints one table row per N and stage, then the graph sizes
 (the closure is the ``inferred`` graph). Each N has a wall-time bound (``--timeout``).
 
 Usage: ``python bench/corpus_bench.py [--sizes 1,10,43,100] [--timeout 600]``
@@ -50,24 +51,28 @@ def worker(count: int, folder: Path, out: Path) -> dict[str, object]:
             time.sleep(0.01)
 
     ends: dict[str, float] = {}
+    cpu_ends: dict[str, float] = {}
 
     def log(line: str) -> None:
         if line.startswith("[") and "]" in line:
             ends[line[1 : line.index("]")]] = time.perf_counter()
+            cpu_ends[line[1 : line.index("]")]] = time.process_time()
 
     thread = threading.Thread(target=sample, daemon=True)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     thread.start()
     report = build(load_settings(output_dir=str(out)), force=True, log=log, corpus_dir=folder)
     running = False
     thread.join()
-    peaks, previous = {}, start
+    peaks, cpu, previous, cpu_previous = {}, {}, start, cpu_start
     for stage in STAGES:
         end = ends.get(stage, previous)
         inside = [rss for t, rss in samples if previous <= t <= end]
         peaks[stage] = max(inside, default=0)
-        previous = end
-    return {"seconds": report.seconds, "peaks": peaks, "counts": report.counts}
+        cpu[stage] = cpu_ends.get(stage, cpu_previous) - cpu_previous
+        previous, cpu_previous = end, cpu_ends.get(stage, cpu_previous)
+    cpu["total"] = time.process_time() - cpu_start
+    return {"seconds": report.seconds, "cpu": cpu, "peaks": peaks, "counts": report.counts}
 
 
 def run(count: int, timeout: float) -> dict[str, object] | None:
@@ -98,20 +103,20 @@ def main() -> None:
         return
     sizes = [int(n) for n in args.sizes.split(",")]
     results = {}
-    print("| N | stage | seconds | peak RSS MB |")
-    print("|---:|---|---:|---:|")
+    print("| N | stage | wall s | CPU s | peak RSS MB |")
+    print("|---:|---|---:|---:|---:|")
     for count in sizes:
         result = run(count, args.timeout)
         if result is None:
-            print(f"| {count} | (timed out after {args.timeout:.0f} s) | | |", flush=True)
+            print(f"| {count} | (timed out after {args.timeout:.0f} s) | | | |", flush=True)
             continue
         results[count] = result
-        seconds, peaks = result["seconds"], result["peaks"]
+        seconds, cpu, peaks = result["seconds"], result["cpu"], result["peaks"]
         for stage in (*STAGES, "total"):
             peak = max(peaks.values()) if stage == "total" else peaks[stage]  # type: ignore[attr-defined]
+            wall, used = seconds.get(stage, 0), cpu.get(stage, 0)  # type: ignore[attr-defined]
             print(
-                f"| {count} | {stage} | {seconds.get(stage, 0):.2f} | {peak / 2**20:.0f} |",  # type: ignore[attr-defined]
-                flush=True,
+                f"| {count} | {stage} | {wall:.2f} | {used:.2f} | {peak / 2**20:.0f} |", flush=True
             )
     if results:
         names = list(next(iter(results.values()))["counts"])  # type: ignore[call-overload]
