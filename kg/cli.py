@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from kg.build.errors import BuildError
 from kg.config import load_settings
@@ -17,7 +18,7 @@ from kg.store.base import QuerySyntaxError, StoreError
 def _build(args: argparse.Namespace) -> int:
     from kg.build.pipeline import build
 
-    build(load_settings(), force=args.force)
+    build(load_settings(), force=args.force, corpus_dir=args.corpus)
     return 0
 
 
@@ -103,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="encode, reason, validate and write the dataset")
     b.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    b.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also build the reports of this corpus folder (e.g. from bench/corpus.py)",
+    )
     b.set_defaults(func=_build)
     v = sub.add_parser("validate", help="check the sources without writing anything")
     v.set_defaults(func=_validate)

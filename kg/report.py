@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
 from kg.config import SOURCE_TEXT
@@ -267,11 +267,14 @@ def _title_of(slug: str) -> str:
     return next(title for title, s in QUESTION_SLUGS.items() if s == slug)
 
 
-def report_graph(report: Report, base: Base = AUTHORED) -> Graph:
-    """The report's structure as RDF: report → sections → passages, with their text."""
-    hmic, rep = base.HMIC, base.REPORT
+def report_graph(report: Report, base: Base = AUTHORED, report_iri: URIRef | None = None) -> Graph:
+    """The report's structure as RDF: report → sections → passages, with their text. Sections
+    and passages are named below ``report_iri`` (by default the project's own report), so
+    every report of a corpus gets identifiers of its own."""
+    hmic = base.HMIC
     g = Graph()
-    report_iri = base.REPORT_IRI
+    report_iri = report_iri if report_iri is not None else base.REPORT_IRI
+    rep = Namespace(str(report_iri) + "/")
     for section in report.sections:
         s = URIRef(rep["section/" + section.path])
         g.add((s, RDF.type, hmic.Subsection if section.parent else hmic.Section))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import threading
 
 from flask import current_app, request
-from rdflib import Graph, Literal
+from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDFS, SKOS
 from rdflib.term import Node
 
 from kg.config import Settings
 from kg.namespaces import Base
 from kg.store.base import GraphStore
+from kg.store.bindings import BindingError, inject
 from web import queries
 from web.iris import Iris, all_prefixes
 from web.terms import best_label
@@ -56,20 +57,31 @@ def graph_iri(role: str) -> Node:
     return base().GRAPH[role]
 
 
+def _bound(name: str, bindings: dict[str, Node]) -> tuple[str, dict[str, Node] | None]:
+    """Query ``name`` with its values bound as ``VALUES`` blocks (the audited
+    :func:`kg.store.bindings.inject`, as the remote store does) so that the query planner sees
+    them: Oxigraph plans a query before applying substitutions, which on a corpus of many
+    reports made a query bound to one report scan all of them. Blank nodes, which ``VALUES``
+    cannot hold, stay substitutions."""
+    text = queries.load(name, base())
+    if not bindings or any(isinstance(v, BNode) for v in bindings.values()):
+        return text, bindings or None
+    try:
+        return inject(text, bindings), None
+    except BindingError:
+        return text, bindings
+
+
 def select(name: str, **bindings: Node) -> list[dict[str, Node]]:
     """The rows of SELECT query ``name`` with ``bindings`` bound (each bound variable must be
     projected by the query)."""
-    result = store().query(
-        queries.load(name, base()), bindings or None, timeout=settings().query_timeout
-    )
+    result = store().query(*_bound(name, bindings), timeout=settings().query_timeout)
     return result.rows
 
 
 def construct(name: str, **bindings: Node) -> Graph:
     """The graph of CONSTRUCT query ``name`` with ``bindings`` bound."""
-    result = store().query(
-        queries.load(name, base()), bindings or None, timeout=settings().query_timeout
-    )
+    result = store().query(*_bound(name, bindings), timeout=settings().query_timeout)
     graph = result.graph if result.graph is not None else Graph()
     for prefix, ns in prefixes().items():
         graph.bind(prefix, ns, replace=True)

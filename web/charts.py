@@ -123,6 +123,7 @@ def charts() -> str:
         "charts",
         rates=base.ID["dataset/crime-rates"],
         percentChange=URIRef(base.iri + "def/unit/percentage-change"),
+        report=base.REPORT_IRI,
     )
     judgment_rows = access.select("judgments", report=base.REPORT_IRI)
     return render_template(

@@ -22,6 +22,7 @@ from rdflib.term import Node
 
 from kg.namespaces import SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, Base
 from web.iris import Iris
+from web.reader import passage_place
 from web.terms import Shown, best_label, format_literal, show
 
 PAGE_SIZE = 20
@@ -275,16 +276,15 @@ def _sort_key(text: str, role: str) -> tuple[object, ...]:
 def _citations(
     quotes: dict[str, set[str]], shown: ShowFn, base: Base, iris: Iris, fact: str
 ) -> list[Citation]:
-    prefix = str(base.REPORT)
     citations = []
     for passage, found in quotes.items():
-        local = passage[len(prefix) :] if passage.startswith(prefix) else passage
-        anchor = local.replace("/", "-")
+        reader, anchor = passage_place(passage, str(base.REPORT_IRI), iris.root)
+        sep = "&" if "?" in reader else "?"
         citations.append(
             Citation(
                 passage=shown(URIRef(passage)),
                 anchor=anchor,
-                reader=f"{iris.root}/report?highlight={quote(fact, safe='')}#{anchor}",
+                reader=f"{reader}{sep}highlight={quote(fact, safe='')}#{anchor}",
                 quotes=sorted(found),
             )
         )

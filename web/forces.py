@@ -2,11 +2,12 @@
 table filterable by question and grade, with the distribution of grades per question drawn as
 a server-rendered SVG chart.
 
-Reads one query (``forces``, over the ``peel2014`` graph) and the cached ontology (names and
-ranks of grades and questions); writes nothing. Filtering works without JavaScript (the form
-is a GET and rows that do not match carry ``hidden``) and, with the small script
-``forces.js``, as you change the selection. Data quality is shown, never resolved: a disputed
-judgment shows each source's grade, a missing one says so.
+Reads two queries (``forces``, over the ``peel2014`` graph, and ``reports``: how many of the
+dataset's reports are on each force, linked to the force's page that lists them) and the
+cached ontology (names and ranks of grades and questions); writes nothing. Filtering works
+without JavaScript (the form is a GET and rows that do not match carry ``hidden``) and, with
+the small script ``forces.js``, as you change the selection. Data quality is shown, never
+resolved: a disputed judgment shows each source's grade, a missing one says so.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class ForceRow:
     note: str
     cells: dict[str, Cell] = field(default_factory=dict)
     shown: bool = True
+    reports: int = 0  # reports on this force in the dataset
 
 
 @dataclass
@@ -179,8 +181,12 @@ def index() -> str:
     vocab = vocabulary(access.ontology())
     rows = access.select("forces", peel=access.graph_iri("peel2014"))
     forces = force_rows(rows, vocab)
+    per_force: dict[str, set[str]] = defaultdict(set)
+    for row in access.select("reports"):
+        per_force[access.iris().href(str(row["force"]))].add(str(row["report"]))
     for force in forces:
         force.shown = matches(force, question, grade)
+        force.reports = len(per_force.get(force.href, ()))
     counts = distribution(forces)
     return render_template(
         "forces/index.html",

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from rdflib import URIRef
 
 from web import access, negotiation, params, svg
 from web.description import describe
+from web.reader import passage_place
 
 bp = Blueprint("ld", __name__)
 
@@ -54,6 +64,13 @@ def resource() -> Response:
     return page_about(iri)
 
 
+def reader_link(report: str) -> str:
+    """The reader of a report: ``/report`` for the project's own, else with ``?report=``."""
+    if report == str(access.base().REPORT_IRI):
+        return url_for("reader.report")
+    return url_for("reader.report", report=report)
+
+
 def page_about(iri: URIRef) -> Response:
     """The negotiated document about ``iri``: HTML from ``resource``, RDF from ``describe``."""
     fmt = negotiation.choose(request)
@@ -71,10 +88,19 @@ def page_about(iri: URIRef) -> Response:
     desc = describe(rows, iri, base, iris, page, access.term_labels())
     if not desc.exists or page > desc.pages:
         abort(404)
-    report_prefix = str(base.REPORT)
-    anchor = None
-    if desc.is_passage and desc.iri.startswith(report_prefix):
-        anchor = desc.iri[len(report_prefix) :].replace("/", "-")
+    reader_href = anchor = None
+    if desc.is_passage:
+        reader_href, anchor = passage_place(desc.iri, str(base.REPORT_IRI), request.script_root)
+    # A force's page lists the reports on it (rows with ?report); a report with passages
+    # links to its reader.
+    titles: dict[str, str] = {}
+    for row in rows:
+        if "report" in row:
+            titles.setdefault(str(row["report"]), str(row.get("label", "")))
+    reports = [
+        (iris.href(r), titles[r] or iris.short_name(r), reader_link(r)) for r in sorted(titles)
+    ]
+    own = any(row.get("p") == base.HMIC.inReport and "x" in row for row in rows)
     html = render_template(
         "resource.html",
         d=desc,
@@ -82,6 +108,9 @@ def page_about(iri: URIRef) -> Response:
         self_href=self_href,
         graph=svg.neighbourhood(desc.label, desc.neighbours),
         passage_anchor=anchor,
-        is_report=desc.iri == str(base.REPORT_IRI),
+        passage_reader=reader_href,
+        is_report=own,
+        report_reader=reader_link(desc.iri),
+        reports=reports,
     )
     return negotiation.decorate(make_response(html), self_href)

@@ -4,7 +4,8 @@ that facts cite highlighted and linked to those facts.
 Reads two queries: ``report`` (sections and passages) and ``report-annotations`` (the Web
 Annotations: fact, quote, start and end offsets in the passage). Spans come from the
 ``oa:TextPositionSelector`` offsets; when an offset does not match the passage text the quote
-is found by searching for it. ``?highlight=<fact IRI>`` marks one fact's quotes.
+is found by searching for it. ``?highlight=<fact IRI>`` marks one fact's quotes;
+``?report=<report IRI>`` reads another report of a corpus (by default the project's own).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import pairwise
+from urllib.parse import quote
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 from rdflib import Literal
 from rdflib.term import Node
 
@@ -89,13 +91,27 @@ def locate(text: str, quote: str, start: int, end: int) -> tuple[int, int] | Non
     return (found, found + len(quote)) if found >= 0 and quote else None
 
 
+def passage_place(passage: str, real_report: str, root: str = "") -> tuple[str, str]:
+    """The reader's link and the anchor of a passage ``{report}/{paragraph|footnote}/{n}``:
+    ``/report`` for the project's own report, ``/report?report=<IRI>`` for another."""
+    report_iri, kind, number = [*passage.rsplit("/", 2), "", ""][:3]
+    anchor = f"{kind}-{number}"
+    if report_iri == real_report:
+        return f"{root}/report", anchor
+    return f"{root}/report?report={quote(report_iri, safe='')}", anchor
+
+
 @bp.get("/report")
 def report() -> str:
     """The whole report with its facts highlighted."""
     highlight = params.iri("highlight", required=False)
     base, iris = access.base(), access.iris()
-    rows = access.select("report", report=base.REPORT_IRI, asserted=access.graph_iri("asserted"))
-    notes = access.select("report-annotations")
+    chosen = params.iri("report", required=False)
+    report_iri = chosen if chosen is not None else base.REPORT_IRI
+    rows = access.select("report", report=report_iri, asserted=access.graph_iri("asserted"))
+    if not rows:
+        abort(404)
+    notes = access.select("report-annotations", report=report_iri)
     by_passage: dict[str, list[dict[str, Node]]] = defaultdict(list)
     labels: dict[str, list[Literal]] = defaultdict(list)
     for row in notes:
@@ -105,9 +121,13 @@ def report() -> str:
     sections: dict[str, Section] = {}
     parents: dict[str, str] = {}
     passages: dict[str, _Raw] = {}
-    prefix = str(base.REPORT)
+    prefix = str(report_iri) + "/"
+    title = None
     for row in rows:
         item = str(row["item"])
+        if str(row["kind"]) == "report":
+            title = str(row["title"])
+            continue
         local = item[len(prefix) :] if item.startswith(prefix) else item
         if str(row["kind"]) == "section":
             sections[item] = Section(local.replace("/", "-"), str(row["title"]), _int(row["seq"]))
@@ -138,9 +158,13 @@ def report() -> str:
     top.sort(key=lambda s: s.seq)
     return render_template(
         "report.html",
-        title="Crime inspection 2014: Leicestershire Police — the report",
+        title=(
+            "Crime inspection 2014: Leicestershire Police — the report"
+            if report_iri == base.REPORT_IRI
+            else f"{title or iris.short_name(str(report_iri))} — the report"
+        ),
         sections=top,
-        report_href=iris.href(str(base.REPORT_IRI)),
+        report_href=iris.href(str(report_iri)),
         focus_label=focus_label,
         focus_href=iris.href(focus_iri) if focus_iri else None,
         fact_count=len({str(r["fact"]) for r in notes}),

@@ -1,12 +1,15 @@
 """Build stage "encode": read the hand-edited sources into graphs.
 
 Reads ``ontology/**/*.ttl`` (minus the SHACL shapes), ``data/report/*.ttl`` and the report
-text (through :mod:`kg.report`); returns one graph per role and remembers which file each
-subject came from, so later stages can name the file in their errors. Writes nothing.
+text (through :mod:`kg.report`), and any further reports of a corpus folder (one subfolder
+per report: ``report.json`` naming the report's IRI, its text and its Turtle files); returns
+one graph per role and remembers which file each subject came from, so later stages can name
+the file in their errors. Writes nothing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +19,57 @@ from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.build.errors import BuildError
-from kg.config import DATA_DIR, ONTOLOGY_DIR
+from kg.config import DATA_DIR, ONTOLOGY_DIR, SOURCE_TEXT
 from kg.namespaces import AUTHORED_BASE, Base
 from kg.report import parse_report, report_graph
 
 SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
+MANIFEST = "report.json"
+# Synthetic reports (bench/corpus.py) name everything below {base}synthetic/{report}/id/.
+SYNTHETIC_PATH = "synthetic/"
+
+
+def id_namespace(base: Base, node: URIRef) -> str:
+    """The ``…/id/`` namespace a node belongs to: its synthetic report's, or the project's."""
+    text, root = str(node), base.iri + SYNTHETIC_PATH
+    if text.startswith(root):
+        head, sep, _rest = text[len(root) :].partition("/id/")
+        if sep:
+            return f"{root}{head}/id/"
+    return str(base.ID)
+
+
+@dataclass(frozen=True)
+class CorpusReport:
+    """One report of a corpus folder: its IRI (as authored), text and Turtle files."""
+
+    folder: Path
+    iri: str
+    text: Path
+    data: tuple[Path, ...]
+
+    def rebased(self, base: Base) -> URIRef:
+        """The report's IRI under the configured base."""
+        return URIRef(base.iri + self.iri[len(AUTHORED_BASE) :])
+
+
+def corpus_reports(folder: Path) -> list[CorpusReport]:
+    """The reports of a corpus folder, in folder order; a missing or malformed manifest is a
+    :class:`BuildError` naming it."""
+    if not folder.is_dir():
+        raise BuildError(f"{folder}: the corpus folder does not exist")
+    reports = []
+    for manifest in sorted(folder.glob(f"*/{MANIFEST}")):
+        try:
+            entry = json.loads(manifest.read_text(encoding="utf-8"))
+            iri, text, data = str(entry["report"]), str(entry["text"]), list(entry["data"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BuildError(f"{manifest}: not a report manifest ({exc})") from None
+        if not iri.startswith(AUTHORED_BASE):
+            raise BuildError(f"{manifest}: the report IRI must start with {AUTHORED_BASE}")
+        here = manifest.parent
+        reports.append(CorpusReport(here, iri, here / text, tuple(here / d for d in data)))
+    return reports
 
 
 @dataclass
@@ -73,20 +122,30 @@ def _merge(target: Graph, files: Iterable[Path], base: Base, origin: dict[URIRef
         target += graph
 
 
-def encode(base: Base, data_paths: Sequence[Path] | None = None) -> Sources:
+def _add_structure(sources: Sources, structure: Graph, text: Path) -> None:
+    for s in set(structure.subjects()):
+        if isinstance(s, URIRef):
+            sources.origin.setdefault(s, _rel(text))
+    sources.asserted += structure
+
+
+def encode(
+    base: Base,
+    data_paths: Sequence[Path] | None = None,
+    corpus: Sequence[CorpusReport] = (),
+) -> Sources:
     """Load every source into the ontology and asserted graphs (``data_paths`` replaces the
-    instance-data files, for tests and checks of a single file)."""
+    instance-data files, for tests and checks of a single file; ``corpus`` adds reports, each
+    with passages named below its own IRI)."""
     sources = Sources(Graph(), Graph())
     data = list(data_paths) if data_paths is not None else data_files()
     _merge(sources.ontology, ontology_files(), base, sources.origin)
     _merge(sources.asserted, data, base, sources.origin)
-    structure = report_graph(parse_report(), base)
-    for s in set(structure.subjects()):
-        if isinstance(s, URIRef):
-            sources.origin.setdefault(
-                s, "data/source/hmic-crime-inspection-2014-leicestershire.txt"
-            )
-    sources.asserted += structure
+    _add_structure(sources, report_graph(parse_report(), base), SOURCE_TEXT)
+    for report in corpus:
+        _merge(sources.asserted, report.data, base, sources.origin)
+        structure = report_graph(parse_report(report.text), base, report.rebased(base))
+        _add_structure(sources, structure, report.text)
     for prefix, ns in base.prefixes().items():
         sources.asserted.bind(prefix, ns, replace=True)
         sources.ontology.bind(prefix, ns, replace=True)

@@ -22,12 +22,12 @@ from rdflib import Graph
 
 from kg.build import dumps
 from kg.build.derived import comparisons
-from kg.build.encode import encode
+from kg.build.encode import CorpusReport, corpus_reports, encode
 from kg.build.errors import BuildError
 from kg.build.external import links_graph, peel_graph
 from kg.build.metadata import describe
 from kg.build.provenance import annotations
-from kg.build.reason import infer
+from kg.build.reason import infer_scalable
 from kg.build.validate import validate
 from kg.config import DATA_DIR, ONTOLOGY_DIR, ROOT, Settings
 from kg.namespaces import Base
@@ -48,16 +48,20 @@ class BuildReport:
     dropped: dict[str, int] = field(default_factory=dict)
 
 
-def input_hash(settings: Settings) -> str:
-    """A digest of everything the dataset is built from (sources, build code, base IRI)."""
+def input_hash(settings: Settings, corpus_dir: Path | None = None) -> str:
+    """A digest of everything the dataset is built from (sources, build code, base IRI, and
+    the corpus folder when there is one)."""
     digest = hashlib.sha256(settings.base_iri.encode())
     roots = [ONTOLOGY_DIR, DATA_DIR, ROOT / "kg" / "build", ROOT / "kg" / "report.py"]
+    if corpus_dir is not None:
+        roots.append(corpus_dir)
     for root in roots:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for path in files:
             if "__pycache__" in path.parts:
                 continue
-            digest.update(str(path.relative_to(ROOT)).encode())
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            digest.update(str(name).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -71,13 +75,19 @@ def _stage(report: BuildReport, name: str, log: Callable[[str], None]) -> Iterat
 
 
 def build(
-    settings: Settings, *, force: bool = False, log: Callable[[str], None] = print
+    settings: Settings,
+    *,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+    corpus_dir: Path | None = None,
 ) -> BuildReport:
-    """Build the dataset into a new release and make it current."""
+    """Build the dataset into a new release and make it current (with the further reports of
+    ``corpus_dir``, see :func:`kg.build.encode.corpus_reports`, when given)."""
     report = BuildReport()
     base = Base(settings.base_iri)
     out = settings.output_dir
-    digest = input_hash(settings)
+    corpus = corpus_reports(corpus_dir) if corpus_dir is not None else []
+    digest = input_hash(settings, corpus_dir)
     current = out / "current"
     stats_file = current / "stats.json"
     if not force and stats_file.exists():
@@ -87,7 +97,7 @@ def build(
             return report
 
     total = time.perf_counter()
-    graphs = assemble(base, report, log)
+    graphs = assemble(base, report, log, corpus=corpus)
     graphs["metadata"] = describe(base, graphs)
     with _stage(report, "write", log):
         release = _write_release(out, graphs, base, digest, report)
@@ -106,26 +116,27 @@ def assemble(
     report: BuildReport,
     log: Callable[[str], None] = print,
     data_paths: Sequence[Path] | None = None,
+    corpus: Sequence[CorpusReport] = (),
 ) -> dict[str, Graph]:
     """Run encode → provenance → reason → validate and return the named graphs by role
-    (``data_paths`` replaces the instance-data files, for tests)."""
+    (``data_paths`` replaces the instance-data files, for tests; ``corpus`` adds reports)."""
     with _stage(report, "encode", log):
-        sources = encode(base, data_paths)
+        sources = encode(base, data_paths, corpus)
         sources.asserted += comparisons(base, sources.ontology, sources.asserted)
         extras = {name: builder(base) for name, builder in EXTRA_GRAPHS}
     with _stage(report, "provenance", log):
         notes = annotations(sources.ontology + sources.asserted, base, sources.origin)
     with _stage(report, "reason", log):
-        premises = sources.ontology + sources.asserted
-        for graph in extras.values():
-            premises += graph
-        inference = infer(premises)
+        inference = infer_scalable(sources.ontology, [sources.asserted, *extras.values()])
         report.dropped = dict(inference.dropped)
         log(
             f"  kept {len(inference.inferred):,} inferred triples; dropped "
             + ", ".join(f"{n:,} ({why})" for why, n in inference.dropped.most_common())
         )
     with _stage(report, "validate", log):
+        premises = sources.ontology + sources.asserted
+        for graph in extras.values():
+            premises += graph
         validate(
             sources.ontology, premises + inference.inferred, inference.errors, base, sources.origin
         )

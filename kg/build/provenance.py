@@ -1,5 +1,6 @@
 """Build stage "provenance": check every quote against the passages it cites, and describe
-each (fact, quote) pair as a W3C Web Annotation with quote and position selectors.
+each (fact, quote) pair as a W3C Web Annotation with quote and position selectors (named in
+the fact's own namespace, so a synthetic report's annotations are synthetic too).
 
 Reads the asserted graph (facts with ``hmic:statedIn`` / ``hmic:quote`` and passages with
 ``hmic:text``); returns the annotations graph. A quote not found in any of its subject's
@@ -15,6 +16,7 @@ import hashlib
 
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
+from kg.build.encode import id_namespace
 from kg.build.errors import BuildError
 from kg.build.mentions import mentions
 from kg.namespaces import OA, Base
@@ -64,7 +66,7 @@ def _annotate(
     out: Graph, base: Base, subject: URIRef, passage: URIRef, text: str, quote: str, start: int
 ) -> None:
     digest = hashlib.sha1(f"{subject}\n{quote}".encode(), usedforsecurity=False).hexdigest()[:16]
-    ann = base.ID[f"annotation/{digest}"]
+    ann = URIRef(f"{id_namespace(base, subject)}annotation/{digest}")
     target = URIRef(f"{ann}/target")
     by_quote = URIRef(f"{ann}/quote")
     by_position = URIRef(f"{ann}/position")

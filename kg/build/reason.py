@@ -1,19 +1,26 @@
 """Build stage "reason": the OWL 2 RL closure of ontology + asserted data, as a pure function.
 
-Reads a graph (never modifies it), runs owlrl's OWL-RL rules on a copy and returns only the
-new triples, minus the noise: literal subjects, ``x owl:sameAs x``, ``owl:Thing`` typing and
-the axiomatic boilerplate owlrl adds about W3C vocabularies. Inconsistencies that owlrl
-detects are returned as messages; :mod:`kg.build.validate` turns them into a failed build.
+Reads graphs (never modifies them) and returns only the new triples, minus the noise: literal
+subjects, ``x owl:sameAs x``, ``owl:Thing`` typing and the axiomatic boilerplate owlrl adds
+about W3C vocabularies. :func:`infer` is the reference: owlrl's full closure of one graph.
+:func:`infer_scalable` gives the same result in time linear in the data: owlrl closes the
+ontology once, then :mod:`kg.build.rules` applies the compiled instance rules to all the data
+(every report at once); it falls back to :func:`infer` when the ontology or the data needs a
+rule it does not compile. Inconsistencies are returned as messages; :mod:`kg.build.validate`
+turns them into a failed build.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import owlrl
 from rdflib import OWL, RDF, RDFS, Graph, Literal
 from rdflib.term import Node
+
+from kg.build.rules import Rules, SameAsReached, close, is_schema, unsupported
 
 # Namespaces whose own terms we never want statements *about* in the inferred graph
 # (owlrl asserts e.g. "rdf:type a rdf:Property" for every built-in term it touches).
@@ -54,23 +61,65 @@ def _drop_reason(s: Node, p: Node, o: Node) -> str | None:
     return None
 
 
-def infer(graph: Graph) -> Inference:
-    """Return the OWL-RL consequences of ``graph`` that are new, useful and valid RDF."""
+def _owlrl_closure(graph: Graph) -> tuple[Graph, list[str]]:
     work = Graph()
     for triple in graph:
         work.add(triple)
     closure = owlrl.OWLRL.OWLRL_Semantics(work, False, False, rdfs=False)
     closure.closure()
-    result = Inference(Graph())
-    for prefix, ns in graph.namespaces():
-        result.inferred.bind(prefix, ns)
-    for s, p, o in work:
-        if (s, p, o) in graph:
-            continue
+    return work, list(closure.error_messages)
+
+
+def _keep(result: Inference, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+    for s, p, o in triples:
         reason = _drop_reason(s, p, o)
         if reason:
             result.dropped[reason] += 1
         else:
             result.inferred.add((s, p, o))
-    result.errors = list(closure.error_messages)
+
+
+def infer(graph: Graph) -> Inference:
+    """Return the OWL-RL consequences of ``graph`` that are new, useful and valid RDF."""
+    work, errors = _owlrl_closure(graph)
+    result = Inference(Graph())
+    for prefix, ns in graph.namespaces():
+        result.inferred.bind(prefix, ns)
+    _keep(result, (t for t in work if t not in graph))
+    result.errors = errors
     return result
+
+
+def infer_scalable(ontology: Graph, data: Sequence[Graph]) -> Inference:
+    """The same triples as ``infer(ontology + every data graph)``, without running owlrl over
+    the data: the ontology (with any schema statement found in the data) is closed by owlrl
+    once, and its instance rules are applied to the data in one pass. The data of any number
+    of reports is reasoned over together, so inferences that join statements of two reports
+    (a transitive chain through a shared place, say) are made as owlrl makes them."""
+    schema = Graph()
+    for triple in ontology:
+        schema.add(triple)
+    premises: set[tuple[Node, Node, Node]] = set(ontology)
+    for graph in data:
+        for triple in graph:
+            premises.add(triple)
+            if is_schema(triple):
+                schema.add(triple)
+    tbox, errors = _owlrl_closure(schema)
+    if not unsupported(tbox):
+        try:
+            closure = close(Rules.compile(tbox), premises | set(tbox))
+        except SameAsReached:
+            closure = None
+        if closure is not None:
+            result = Inference(Graph(), errors=errors + closure.errors)
+            for prefix, ns in ontology.namespaces():
+                result.inferred.bind(prefix, ns)
+            _keep(result, (t for t in closure.triples if t not in premises))
+            return result
+    union = Graph()
+    for prefix, ns in ontology.namespaces():
+        union.bind(prefix, ns)
+    for triple in premises:
+        union.add(triple)
+    return infer(union)
