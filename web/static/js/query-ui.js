@@ -108,8 +108,9 @@
     persistenceId: null,
     showQueryButton: false,
     createShareableLink: null,
-    resizeable: true,
-    editorHeight: "22rem",
+    resizeable: false,
+    editorHeight: "auto",
+    viewportMargin: Infinity,
     autocompleters: ["hmicTerms", "variables"],
     extraKeys: {
       Tab: false,
@@ -144,9 +145,8 @@
   function say(kind, html) {
     var box = document.createElement("div");
     box.className = "query-message " + kind;
-    if (kind === "error") {
+    if (kind.indexOf("error") === 0) {
       box.setAttribute("role", "alert");
-      box.id = "query-problem-live";
     }
     box.innerHTML = html;
     messages.appendChild(box);
@@ -187,7 +187,7 @@
       }
       yasqe.scrollIntoView({ line: line - 1, ch: 0 }, 80);
     }
-    say("error", html);
+    say("error", html).id = "query-problem";
     liveResults.hidden = true;
   }
 
@@ -255,14 +255,23 @@
   yasqe.on("change", function () {
     clearTimeout(completionTimer);
     completionTimer = setTimeout(function () { termsLoaded.then(checkCompletion); }, 250);
-    var size = yasqe.getDoc().getValue().length;
-    var over = messages.querySelector(".too-long");
-    if (size > maxLength && !over) {
-      say("error too-long", "<p><strong>The query is too long:</strong> " + size.toLocaleString("en-GB") +
-        " characters; the endpoint accepts at most " + maxLength.toLocaleString("en-GB") + ". Shorten it (for many values, query them in parts).</p>");
-    } else if (size <= maxLength && over) {
-      over.remove();
+  });
+  // A paste (or any edit) that would take the query past the endpoint's limit is refused
+  // with a message, before the editor has to lay out a megabyte of text.
+  yasqe.on("beforeChange", function (cm, change) {
+    if (!change.update) {
+      return;
     }
+    var added = change.text.join("\n").length;
+    var size = cm.getDoc().getValue().length + added - cm.getDoc().getRange(change.from, change.to).length;
+    if (size <= maxLength) {
+      return;
+    }
+    change.cancel();
+    Array.prototype.slice.call(messages.querySelectorAll(".too-long")).forEach(function (c) { c.remove(); });
+    say("error too-long", "<p><strong>The query would be too long:</strong> that " + (change.origin === "paste" ? "paste" : "edit") +
+      " makes it " + size.toLocaleString("en-GB") + " characters, and the endpoint accepts at most " +
+      maxLength.toLocaleString("en-GB") + ", so it was not made. Shorten the text (for many values, query them in parts).</p>");
   });
 
   // -- results ------------------------------------------------------------------------------
@@ -277,6 +286,19 @@
     defaultPlugin: "table",
     plugins: { error: { enabled: false } }
   });
+
+  // YASR's own controls get accessible names where it draws none.
+  function nameControls() {
+    var root = document.getElementById("yasr");
+    Array.prototype.slice.call(root.querySelectorAll("select, input")).forEach(function (control) {
+      if (control.id === "chart-variable" || control.getAttribute("aria-label") || control.labels && control.labels.length) {
+        return;
+      }
+      var near = control.parentNode && control.parentNode.textContent.trim();
+      control.setAttribute("aria-label", control.getAttribute("placeholder") || near || control.type);
+    });
+  }
+  yasr.on("drawn", nameControls);
 
   // SELECT * lists its columns in the order the variables first appear in the query.
   function projectionOrder(text, vars) {
