@@ -15,7 +15,7 @@ APT_PACKAGES = \
 	nginx \
 	virtuoso-opensource
 
-.PHONY: serve test install build lint format system-deps sparql-clients bench clean replicas
+.PHONY: serve test install build lint format system-deps sparql-clients frontend bench clean replicas
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,19 @@ $(BIN)/kg: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(BIN)/kg
 
-install: $(BIN)/kg
+install: $(BIN)/kg frontend
+
+# The query page's YASGUI and the browser tests' axe-core, from npm (web/frontend/); the
+# prebuilt bundles are copied into web/static/build/ (ignored), served from this origin only.
+frontend: web/static/build/yasgui/yasgui.min.js
+
+web/static/build/yasgui/yasgui.min.js: web/frontend/package.json web/frontend/package-lock.json
+	cd web/frontend && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf web/static/build && mkdir -p web/static/build/yasgui
+	cp web/frontend/node_modules/@triply/yasgui/build/yasgui.min.css \
+	   web/frontend/node_modules/@triply/yasgui/build/yasgui.min.js.LICENSE.txt \
+	   web/frontend/node_modules/@triply/yasgui/LICENSE.txt web/static/build/yasgui/
+	cp web/frontend/node_modules/@triply/yasgui/build/yasgui.min.js $@
 
 build: install
 	$(BIN)/kg build

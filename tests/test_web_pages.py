@@ -306,7 +306,7 @@ def test_editor_has_prefixes_and_examples(client):
     page = html(client.get("/query"))
     assert "PREFIX hmic:" in page and "<textarea" in page and 'for="query"' in page
     assert page.count("/query?example=example-") >= 10
-    assert "codemirror.js" in page and "sparql.js" in page
+    assert "yasgui.min.js" in page and "query-ui.js" in page
 
 
 def test_every_example_runs_and_returns_rows(client):

@@ -4,7 +4,7 @@ Views never contain SPARQL text: they name a query here and bind its values as R
 The files use the project prefixes without declaring them; :func:`load` prepends the
 ``PREFIX`` lines for the configured base, so the same file works under any base IRI.
 Example queries for the query editor are the files named ``example-*.rq``; their leading
-``# title:`` and ``# question:`` comment lines describe them.
+``# title:``, ``# topic:`` and ``# question:`` comment lines describe them.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ _USED = re.compile(r"(?<![\w<?$])([A-Za-z][\w-]*):(?!//)")
 
 @dataclass(frozen=True)
 class Example:
-    """An example query for the editor: its name, title, research question and body."""
+    """An example query for the editor: its name, title, research question, body and the
+    research topic it is listed under."""
 
     name: str
     title: str
     question: str
     body: str
+    topic: str = "Other questions"
 
 
 def prefix_block(base: Base, used_in: str | None = None) -> str:
@@ -82,7 +84,13 @@ def examples() -> list[Example]:
             key, _, value = line.lstrip("# ").partition(":")
             header[key.strip().lower()] = value.strip()
         found.append(
-            Example(name, header.get("title", name), header.get("question", ""), body(name))
+            Example(
+                name,
+                header.get("title", name),
+                header.get("question", ""),
+                body(name),
+                header.get("topic") or "Other questions",
+            )
         )
     return found
 

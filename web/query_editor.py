@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from kg.sparql import results
@@ -22,7 +22,7 @@ from kg.sparql.errors import explain
 from kg.sparql.guards import Limits, check_services, inspect
 from kg.sparql.prefixes import shift_positions
 from kg.store.base import QueryRefused, QueryResult, QuerySyntaxError, QueryTimeout, StoreError
-from web import access, params, queries
+from web import access, params, queries, query_terms
 from web.iris import Iris
 from web.terms import Shown, show
 
@@ -108,6 +108,36 @@ def table(result: QueryResult, iris: Iris) -> Table:
     return Table("select", list(result.variables), rows, len(result.rows))
 
 
+TOPIC_ORDER = (
+    "Judgments and grades",
+    "Statistics",
+    "Initiatives",
+    "Partners",
+    "Recommendations",
+    "Findings",
+    "Methodology",
+    "Provenance",
+    "Comparison across the 43 forces",
+)
+
+
+def examples_by_topic() -> list[tuple[str, list[queries.Example]]]:
+    """The example queries grouped by research topic, the topics in :data:`TOPIC_ORDER` first."""
+    groups: dict[str, list[queries.Example]] = {}
+    for example in queries.examples():
+        groups.setdefault(example.topic, []).append(example)
+    order = {topic: i for i, topic in enumerate(TOPIC_ORDER)}
+    return sorted(groups.items(), key=lambda g: (order.get(g[0], len(order)), g[0]))
+
+
+@bp.get("/query/terms.json")
+def terms() -> Response:
+    """The prefixes, classes, properties and concepts the editor completes (JSON)."""
+    response = jsonify(query_terms.document())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @bp.get("/query")
 def editor() -> Response | tuple[str, int] | str:
     """The editor; runs ``?query=`` (or ``?example=``) and renders or downloads the result."""
@@ -128,6 +158,8 @@ def editor() -> Response | tuple[str, int] | str:
     context: dict[str, object] = {
         "title": "Query",
         "examples": queries.examples(),
+        "topics": examples_by_topic(),
+        "max_length": settings.max_query_length,
         "example": example,
         "text": text
         if text is not None
