@@ -160,3 +160,11 @@ def test_the_page_says_a_value_is_derived(client: FlaskClient) -> None:
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "derived: six months after publication" in html
+
+
+def test_the_home_page_gives_the_reports_deadline_words_and_marks_the_date(
+    client: FlaskClient,
+) -> None:
+    html = re.sub(r"\s+", " ", client.get("/").get_data(as_text=True))
+    assert "<strong>within six months</strong> (derived: 31 May 2015)" in html
+    assert "<strong>31 May 2015</strong>" not in html
