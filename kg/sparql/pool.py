@@ -10,6 +10,7 @@ after a ``fork`` it starts its own workers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -208,6 +209,12 @@ class WorkerPool:
             state.release(worker)
             return answer
         alive = worker.alive()
+        if alive and time.monotonic() < deadline:
+            # The pipe closed before the deadline: the worker is dying (an out-of-memory abort
+            # can take a moment to print its backtrace and exit), not slow.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=5)
+            alive = worker.alive()
         state.replace(worker)
         if alive:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
