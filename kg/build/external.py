@@ -53,6 +53,10 @@ PLACE_LINKS = {
     "rutland": ("E06000017", "Q23107", "medium"),
 }
 
+# The two nations of England and Wales (ONS country codes), places the report's comparator
+# area is made of; the report itself names only the jurisdiction.
+NATIONS = (("england", "England", "E92000001"), ("wales", "Wales", "W92000004"))
+
 
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
@@ -95,6 +99,14 @@ def links_graph(base: Base) -> Graph:
     g.add((district, hmic.withinArea, base.ID["place/leicestershire"]))
     g.add((district, PROV.wasDerivedFrom, identifiers))
     g.add((base.ID["place/hinckley"], hmic.withinArea, district))
+    for slug, name, gss in NATIONS:
+        nation = base.ID[f"place/{slug}"]
+        g.add((nation, RDF.type, hmic.Place))
+        g.add((nation, RDFS.label, Literal(name, lang="en")))
+        g.add((nation, hmic.gssCode, Literal(gss)))
+        g.add((nation, SKOS.exactMatch, ONS[gss]))
+        g.add((nation, hmic.withinArea, base.ID["place/england-and-wales"]))
+        g.add((nation, PROV.wasDerivedFrom, identifiers))
     g.add((base.REPORT_IRI, DCTERMS.identifier, Literal("ISBN 978-1-78246-635-2")))
     g.add(
         (

@@ -5,6 +5,8 @@ value and how it was made; no label or description presents a derived date as th
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date
 
@@ -160,3 +162,27 @@ def test_the_page_says_a_value_is_derived(client: FlaskClient) -> None:
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "derived: six months after publication" in html
+
+
+def test_the_home_page_gives_the_reports_deadline_words_and_marks_the_date(
+    client: FlaskClient,
+) -> None:
+    html = re.sub(r"\s+", " ", client.get("/").get_data(as_text=True))
+    assert "<strong>within six months</strong> (derived: 31 May 2015)" in html
+    assert "<strong>31 May 2015</strong>" not in html
+
+
+def test_the_exports_say_which_values_are_derived(client: FlaskClient) -> None:
+    def table(name: str) -> list[dict[str, str]]:
+        body = client.get(f"/export/{name}.csv").get_data(as_text=True)
+        return list(csv.DictReader(io.StringIO(body)))
+
+    for row in table("recommendations"):
+        if row["deadline_date"]:
+            assert all(
+                part.startswith("derived: ") for part in row["deadline_date_derived"].split(" | ")
+            ), row
+    for row in table("statistics"):
+        for column, prop in (("ci_lower", "ciLower"), ("difference", "difference")):
+            if row[column]:
+                assert f"{prop} derived: " in row["derived"], row
