@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kg.sparql.lexer import LexError, Token, tokens
-from kg.sparql.prefixes import declared, used
+from kg.sparql.prefixes import cached_tokens, declared, used
 from kg.store.base import QuerySyntaxError
 
 _POSITION = re.compile(r"\bat (\d+):(\d+)")
@@ -517,10 +517,10 @@ def _no_dot(
 def never_bound(text: str) -> list[str]:
     """The variables a query selects that occur nowhere else in it (valid SPARQL, but their
     column is always empty: usually a typo), as written, each once."""
-    try:
-        toks = tokens(text)
-    except LexError:
+    found = cached_tokens(text)
+    if found is None:
         return []
+    toks = list(found)
     projected, _ = projection(toks)
     uses: dict[str, int] = {}
     for tok in toks:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from rdflib import Literal
 
-from kg.sparql.lexer import LexError, resolve, tokens
+from kg.sparql.lexer import resolve
+from kg.sparql.prefixes import cached_tokens
 from kg.store.base import GraphStore
 
 PROJECT_IRIS = """
@@ -98,10 +99,7 @@ class KnownTerms:
 def named_iris(text: str, prefixes: Mapping[str, str]) -> list[str]:
     """The absolute IRIs a query text names (IRIs and prefixed names, not its ``PREFIX``
     declarations), resolved against its own prefixes first, then ``prefixes``."""
-    try:
-        toks = tokens(text)
-    except LexError:
-        return []
+    toks = cached_tokens(text) or ()
     own: dict[str, str] = {}
     out: list[str] = []
     i = 0
