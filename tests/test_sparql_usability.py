@@ -245,3 +245,12 @@ def test_the_unknown_term_check_never_costs_an_answer(settings):
     )
     known = KnownTerms.load(nowhere, B, 1.0)  # the server cannot be reached: nothing is checked
     assert known.iris == frozenset() and known.unknown([f"{B}def/hmic/Nothing"]) == []
+
+
+def test_pages_share_the_apps_known_terms(app):
+    from web.sparql import known_terms
+
+    with app.test_request_context("/query"):
+        first = known_terms()
+        assert first is known_terms()  # read once per app
+        assert first.closest(f"{B}def/hmic/judgment") == f"{B}def/hmic/Judgment"
