@@ -5,10 +5,13 @@ Reads a built dataset (``out/current`` by default) or talks to a SPARQL 1.1 endp
 the remote store; writes nothing. Rows are plain ``dict``s of ``str``, ``int``,
 ``decimal.Decimal``, ``float``, ``bool``, ``datetime.date`` or ``None``, so
 ``pandas.DataFrame(rows, columns=rows.columns)`` works without this package depending on
-pandas. The project prefixes (``hmic:``, ``id:``, ``grade:``, ``question:``…) are declared for
-every query. Values passed as keyword arguments are bound as RDF terms, never pasted into the
-text (use :func:`iri` for IRIs; a ``str`` is a string literal, numbers and dates typed
-literals); as on every store, a bound variable must be projected by a SELECT query.
+pandas. The project's and the usual W3C prefixes (``hmic:``, ``force:``, ``grade:``, ``skos:``…)
+are predeclared for every query (its own ``PREFIX`` lines win); a query that does not parse
+raises :class:`~kg.sparql.errors.ExplainedSyntaxError`, whose message gives the line and
+column in the query as written and, for the common mistakes, a hint. Values passed as
+keyword arguments are bound as RDF terms, never pasted into the text (use :func:`iri` for
+IRIs; a ``str`` is a string literal, numbers and dates typed literals); as on every store, a
+bound variable must be projected by a SELECT query.
 
 >>> from kg.api import open_graph, iri
 >>> with open_graph() as kg:

@@ -32,11 +32,13 @@ def _rows(store, query: str) -> list[dict[str, str]]:
 
 
 def test_every_resource_but_annotation_plumbing_has_an_english_label(store):
+    """Every IRI described in the default graph, and every project IRI it names."""
     unlabelled = _rows(
         store,
         """
         SELECT DISTINCT ?x WHERE {
-          ?x ?p ?o FILTER (isIRI(?x))
+          { ?x ?p ?o } UNION { ?s ?p ?x FILTER (STRSTARTS(STR(?x), "https://w3id.org/hmic-kg/")) }
+          FILTER (isIRI(?x))
           FILTER NOT EXISTS { ?x rdfs:label ?l FILTER (langMatches(lang(?l), "en")) }
           FILTER NOT EXISTS {
             VALUES ?plumbing { oa:Annotation oa:SpecificResource oa:TextQuoteSelector

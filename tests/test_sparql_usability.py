@@ -235,3 +235,22 @@ def test_a_selected_variable_the_query_never_binds_is_named(client):
     assert "X-Unbound-Variables" in answer.headers["Access-Control-Expose-Headers"]
     bound = _select(client, "SELECT ?force ?label WHERE { ?force rdfs:label ?label } LIMIT 1")
     assert "X-Unbound-Variables" not in bound.headers
+
+
+def test_the_unknown_term_check_never_costs_an_answer(settings):
+    from kg.store.remote import RemoteStore
+
+    nowhere = RemoteStore(
+        settings.with_(store="remote", remote_query_endpoint="http://127.0.0.1:9/q")
+    )
+    known = KnownTerms.load(nowhere, B, 1.0)  # the server cannot be reached: nothing is checked
+    assert known.iris == frozenset() and known.unknown([f"{B}def/hmic/Nothing"]) == []
+
+
+def test_pages_share_the_apps_known_terms(app):
+    from web.sparql import known_terms
+
+    with app.test_request_context("/query"):
+        first = known_terms()
+        assert first is known_terms()  # read once per app
+        assert first.closest(f"{B}def/hmic/judgment") == f"{B}def/hmic/Judgment"

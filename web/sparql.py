@@ -94,6 +94,11 @@ def _context() -> _Context:
     return found
 
 
+def known_terms() -> unknown.KnownTerms:
+    """The app's project IRIs (read once), for pages that explain empty answers too."""
+    return _context().known()
+
+
 def _error(status: int, message: str) -> Response:
     """An error answer: a one-line reason as text, or JSON when the client prefers it."""
     if status not in REASONS:

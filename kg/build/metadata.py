@@ -158,10 +158,15 @@ def describe(base: Base, graphs: dict[str, Graph]) -> Graph:
         g.add((linkset, VOID.linkPredicate, predicate))
         g.add((linkset, VOID.triples, Literal(count, datatype=XSD.integer)))
         g.add((dataset, VOID.subset, linkset))
-    # Labelled like everything else: what has a title has it as its rdfs:label too.
+    # Labelled like everything else: what has a title has it as its rdfs:label too, and so
+    # have the endpoint and the project's own vocabulary namespaces that the description names.
     for described, title in list(g.subject_objects(DCTERMS.title)):
         if (described, RDFS.label, None) not in g:
             g.add((described, RDFS.label, title))
+    g.add((URIRef(base.iri + "sparql"), RDFS.label, Literal("SPARQL endpoint", lang="en")))
+    for used in list(g.objects(dataset, VOID.vocabulary)):
+        if str(used).startswith(base.iri):
+            g.add((used, RDFS.label, Literal(f"vocabulary namespace {used}", lang="en")))
     _sizes(g, base, dataset, graphs)
     return g
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kg.sparql.lexer import LexError, Token, tokens
-from kg.sparql.prefixes import declared, used
+from kg.sparql.prefixes import cached_tokens, declared, used
 from kg.store.base import QuerySyntaxError
 
 _POSITION = re.compile(r"\bat (\d+):(\d+)")
@@ -64,6 +64,16 @@ OTHER_WORDS = frozenset(
     move copy create insert delete with data using default all to into""".upper().split()
 )
 SHOWN_PREFIXES = 8
+COMMON_PREFIXES = (
+    "hmic",
+    "force",
+    "judgment",
+    "finding",
+    "initiative",
+    "paragraph",
+    "rdfs",
+    "skos",
+)
 BACKSLASH = chr(92)
 SHOWN_TEXT = 40
 
@@ -209,8 +219,9 @@ def _undeclared(
             )
         known = sorted({*own, *table})
         close = difflib.get_close_matches(prefix, known, n=1)
-        listed = ", ".join(f"{p}:" for p in known[:SHOWN_PREFIXES])
-        more = f" and {len(known) - SHOWN_PREFIXES} more" if len(known) > SHOWN_PREFIXES else ""
+        first = [p for p in (*own, *COMMON_PREFIXES) if p in known]
+        listed = ", ".join(f"{p}:" for p in dict.fromkeys(first[:SHOWN_PREFIXES]))
+        more = f" … ({len(known)} in all; /sparql lists them)" if len(known) > len(first) else ""
         hint = f"did you mean {close[0]}:? " if close else ""
         hint += f"Declare it (PREFIX {prefix}: <…>) or use a declared one: {listed}{more}"
         return _problem(
@@ -506,10 +517,10 @@ def _no_dot(
 def never_bound(text: str) -> list[str]:
     """The variables a query selects that occur nowhere else in it (valid SPARQL, but their
     column is always empty: usually a typo), as written, each once."""
-    try:
-        toks = tokens(text)
-    except LexError:
+    found = cached_tokens(text)
+    if found is None:
         return []
+    toks = list(found)
     projected, _ = projection(toks)
     uses: dict[str, int] = {}
     for tok in toks:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from html import escape
 
 from rdflib import BNode, Graph, Literal
@@ -30,11 +31,18 @@ def predeclared(base_iri: str) -> dict[str, str]:
     return Base(base_iri).prefixes()
 
 
-def _tokens(text: str) -> list[Token]:
+@lru_cache(maxsize=256)
+def cached_tokens(text: str) -> tuple[Token, ...] | None:
+    """The tokens of ``text`` (None if it cannot be lexed), kept for the checks that each
+    answer of ``/sparql`` runs on the same text."""
     try:
-        return tokens(text)
+        return tuple(tokens(text))
     except LexError:
-        return []
+        return None
+
+
+def _tokens(text: str) -> list[Token]:
+    return list(cached_tokens(text) or ())
 
 
 def declared(toks: list[Token]) -> dict[str, int]:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from rdflib import Literal
 
-from kg.sparql.lexer import LexError, resolve, tokens
-from kg.store.base import GraphStore
+from kg.sparql.lexer import resolve
+from kg.sparql.prefixes import cached_tokens
+from kg.store.base import GraphStore, StoreError
 
 PROJECT_IRIS = """
 SELECT DISTINCT ?t ?base WHERE {
@@ -64,8 +65,12 @@ class KnownTerms:
     @classmethod
     def load(cls, store: GraphStore, base: str, timeout: float) -> KnownTerms:
         """Every IRI under ``base`` that the store's dataset holds (nothing if the result
-        was cut at the result limit: a partial set would call existing terms unknown)."""
-        result = store.query(PROJECT_IRIS, {"base": Literal(base)}, timeout=timeout)
+        was cut at the result limit, or the store could not answer: a partial set would call
+        existing terms unknown, and the check must never cost a query its answer)."""
+        try:
+            result = store.query(PROJECT_IRIS, {"base": Literal(base)}, timeout=timeout)
+        except StoreError:
+            return cls(base, frozenset())
         if result.truncated:
             return cls(base, frozenset())
         return cls(base, frozenset(str(r["t"]) for r in result.rows if "t" in r))
@@ -98,10 +103,7 @@ class KnownTerms:
 def named_iris(text: str, prefixes: Mapping[str, str]) -> list[str]:
     """The absolute IRIs a query text names (IRIs and prefixed names, not its ``PREFIX``
     declarations), resolved against its own prefixes first, then ``prefixes``."""
-    try:
-        toks = tokens(text)
-    except LexError:
-        return []
+    toks = cached_tokens(text) or ()
     own: dict[str, str] = {}
     out: list[str] = []
     i = 0
