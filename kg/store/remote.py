@@ -4,9 +4,8 @@ Jena Fuseki, GraphDB, Virtuoso…), spoken to through SPARQLWrapper.
 Reads the settings ``remote-query-endpoint`` and ``remote-timeout``; sends read-only queries
 (GET, or a form POST when the text is long) and parses the answers into the interface's
 results. Bound values become a ``VALUES`` block written by :mod:`kg.store.bindings`. The
-server must answer queries without ``GRAPH`` from the merge of its named graphs, as the
-embedded store does: ``kg load`` writes that merge as the server's default graph and checks
-it (see docs/joining.md for Oxigraph, Fuseki, GraphDB and Virtuoso). ``SERVICE`` clauses to
+dataset is loaded by ``kg load`` (see docs/joining.md for Oxigraph, Fuseki, GraphDB and
+Virtuoso). ``SERVICE`` clauses to
 endpoints outside the ``service-allowlist`` setting are refused before anything is sent, as
 the server would call them itself.
 
@@ -217,16 +216,19 @@ class RemoteStore:
 
     def named_graphs(self) -> tuple[str, ...]:
         """The dataset's named graphs as its VoID description on the server lists them
-        (asked once; the ``metadata`` graph is always one)."""
-        if self._graphs is None:
-            result = self.query(
-                DATASET_GRAPHS_QUERY,
-                {"ns": Literal(self.metadata_graph.rsplit("/", 1)[0] + "/")},
-                named_graphs=[self.metadata_graph],
-            )
-            found = {str(row["g"]) for row in result.rows} | {self.metadata_graph}
-            self._graphs = tuple(sorted(found - {self.default_graph}))
-        return self._graphs
+        (asked once the server holds it; the ``metadata`` graph is always one)."""
+        if self._graphs is not None:
+            return self._graphs
+        result = self.query(
+            DATASET_GRAPHS_QUERY,
+            {"ns": Literal(self.metadata_graph.rsplit("/", 1)[0] + "/")},
+            named_graphs=[self.metadata_graph],
+        )
+        found = {str(row["g"]) for row in result.rows} | {self.metadata_graph}
+        graphs = tuple(sorted(found - {self.default_graph}))
+        if result.rows:  # not loaded yet: ask again next time
+            self._graphs = graphs
+        return graphs
 
     def _check_complete(self, headers: Mapping[str, str]) -> None:
         """Refuse an answer the server says it cut short at a time limit."""
