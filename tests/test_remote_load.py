@@ -14,9 +14,9 @@ from urllib.parse import quote
 import pytest
 
 from kg.config import ROOT
-from kg.load import DEFAULT, LoadError, graph_store_url, load
+from kg.load import DEFAULT, LoadError, graph_store_url, load, split_graphs
 from kg.store.base import StoreError
-from kg.store.remote import dataset_default_graph
+from kg.store.remote import RemoteStore, dataset_default_graph
 
 pytestmark = pytest.mark.external
 
@@ -104,3 +104,13 @@ def test_cli_failure_is_one_line(settings):
     with pytest.raises(ValueError, match="http"):
         load(settings, "file:///etc/passwd")
     assert issubclass(LoadError, StoreError)
+
+
+def test_a_store_opened_before_the_load_sees_the_whole_dataset_after_it(settings, oxigraph_server):
+    server = oxigraph_server()
+    store = RemoteStore(settings.with_(remote_query_endpoint=server.query_url))
+    graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert store.query(graphs).rows == []
+    load(settings, server.query_url, log=lambda _l: None)
+    built = split_graphs(settings.dataset_dir / "dataset.nq")
+    assert {str(r["g"]) for r in store.query(graphs).rows} == set(built)

@@ -1,6 +1,6 @@
 """The app over a real Virtuoso (tests/virtuoso_server.py): only the project's dataset is
 seen, each triple once; the example queries answer as on the embedded store; the load's write
-permission is revoked after it; and the app's time limit stops the query on the server too.
+permission is revoked after it; and the server's own time limit stops a runaway query.
 (The contract suite, the web-over-remote tests and the competency questions also run against
 this server: tests/test_contract.py, test_web_remote.py, test_competency.py.)"""
 
@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 from rdflib import Literal
-from virtuoso_server import GRANT, REVOKE
+from virtuoso_server import GRANT, QUERY_TIME_LIMIT, REVOKE
 
 from kg.config import ROOT
 from kg.load import LoadError, load, split_graphs
@@ -92,19 +92,19 @@ def test_the_load_may_write_only_while_granted(settings, virtuoso_server, virtuo
     assert load(settings, virtuoso_endpoint, check_only=True, log=lambda _l: None).ok
 
 
-def test_the_time_limit_stops_the_query_on_the_server(settings, virtuoso_endpoint):
-    """With Virtuoso the store sends its limit as the ``timeout`` parameter: the server stops
-    the query itself and says so, the store raises, and the server is free at once."""
-    store = RemoteStore(settings.with_(remote_query_endpoint=virtuoso_endpoint, remote_timeout=4))
-    store.query("ASK { ?s ?p ?o }")  # the first answer tells the store it speaks to Virtuoso
+def test_the_server_stops_a_query_at_its_own_limit(settings, virtuoso_endpoint):
+    """Virtuoso's ``MaxQueryExecutionTime`` (10 s in the test ini) stops a runaway query on
+    the server, all or nothing: the store reports the server's time-out, and the server is
+    free at once. No per-request ``timeout`` is sent (it would allow partial answers)."""
+    store = RemoteStore(settings.with_(remote_query_endpoint=virtuoso_endpoint, remote_timeout=40))
     heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     started = time.monotonic()
-    with pytest.raises(QueryTimeout, match="stopped the query at its time limit"):
+    with pytest.raises(QueryTimeout, match=r"stopped the query.*timed out"):
         store.query(heavy)
-    assert time.monotonic() - started < 4
+    assert QUERY_TIME_LIMIT <= time.monotonic() - started < 30
     started = time.monotonic()
     assert store.query("ASK { ?s ?p ?o }").boolean is True
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 2
 
 
 def test_the_docs_show_the_statements_the_tests_run():

@@ -4,9 +4,8 @@ Jena Fuseki, GraphDB, Virtuoso…), spoken to through SPARQLWrapper.
 Reads the settings ``remote-query-endpoint`` and ``remote-timeout``; sends read-only queries
 (GET, or a form POST when the text is long) and parses the answers into the interface's
 results. Bound values become a ``VALUES`` block written by :mod:`kg.store.bindings`. The
-server must answer queries without ``GRAPH`` from the merge of its named graphs, as the
-embedded store does: ``kg load`` writes that merge as the server's default graph and checks
-it (see docs/joining.md for Oxigraph, Fuseki, GraphDB and Virtuoso). ``SERVICE`` clauses to
+dataset is loaded by ``kg load`` (see docs/joining.md for Oxigraph, Fuseki, GraphDB and
+Virtuoso). ``SERVICE`` clauses to
 endpoints outside the ``service-allowlist`` setting are refused before anything is sent, as
 the server would call them itself.
 
@@ -18,10 +17,12 @@ dataset's own VoID description lists (``void:subset`` in the ``metadata`` graph,
 server once). So a server's own graphs (Virtuoso's system graphs) never appear, and a server's
 "union default graph" cannot count a triple twice.
 
-**Time limits.** Besides giving up on the socket, the store asks a Virtuoso server (known by
-its ``Server`` header) to stop the query itself, with Virtuoso's ``timeout`` parameter in
-milliseconds; a Virtuoso answer cut short by a time limit (``X-SQL-State: S1TAT``, an
-"anytime" partial result) is a :class:`QueryTimeout`, never a silently short answer.
+**Time limits.** The store gives up on the socket after its limit; stopping the query on the
+server is the server's own setting (Virtuoso: ``MaxQueryExecutionTime``, whose all-or-nothing
+HTTP 500 "Transaction timed out" becomes a :class:`QueryTimeout`). Virtuoso's per-request
+``timeout`` parameter is deliberately not sent: it switches on "anytime" answers, partial
+results that Virtuoso does not always flag (see docs/joining.md). An answer that is flagged
+as cut short (``X-SQL-State: S1TAT``) is a :class:`QueryTimeout`, never a short answer.
 
 **Formats.** The store reads SPARQL JSON results or N-Triples from the server and writes the
 requested serialisation with Oxigraph's writers, as the embedded store does, so a server's own
@@ -86,7 +87,6 @@ class RemoteStore:
         self.default_graph = dataset_default_graph(settings.base_iri)
         self.metadata_graph = settings.base_iri + "id/graph/metadata"
         self._graphs: tuple[str, ...] | None = None  # the dataset's named graphs, read once
-        self._virtuoso = False  # the server said it is Virtuoso (Server header)
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -172,14 +172,12 @@ class RemoteStore:
         wrapper.addCustomHttpHeader("Accept", media)
         wrapper.setMethod(POST if len(sparql) > GET_LIMIT else GET)
         # SPARQLWrapper takes whole seconds and treats 0 as "no limit": round up, at least 1.
-        seconds = max(1, math.ceil(timeout or self.timeout))
-        wrapper.setTimeout(seconds)
+        wrapper.setTimeout(max(1, math.ceil(timeout or self.timeout)))
         default_graphs, named_graphs = self._dataset(sparql, default_graphs, named_graphs)
         for iri in default_graphs:
             wrapper.addDefaultGraph(binder.iri(iri)[1:-1])
         for iri in named_graphs:
             wrapper.addNamedGraph(binder.iri(iri)[1:-1])
-        self._server_time_limit(wrapper, seconds)
         try:
             with wrapper.query().response as response:
                 self._check_complete(response.headers)
@@ -209,7 +207,7 @@ class RemoteStore:
         outside the allowlist (the server would call any endpoint itself)."""
         check_services(inspect(sparql, self.limits), self.allowlist)
 
-    # -- the dataset and the server's own time limit (see the module docstring) --------------
+    # -- the dataset and cut-short answers (see the module docstring) --------------------------
 
     def _dataset(
         self,
@@ -228,28 +226,22 @@ class RemoteStore:
 
     def named_graphs(self) -> tuple[str, ...]:
         """The dataset's named graphs as its VoID description on the server lists them
-        (asked once; the ``metadata`` graph is always one)."""
-        if self._graphs is None:
-            result = self.query(
-                DATASET_GRAPHS_QUERY,
-                {"ns": Literal(self.metadata_graph.rsplit("/", 1)[0] + "/")},
-                named_graphs=[self.metadata_graph],
-            )
-            found = {str(row["g"]) for row in result.rows} | {self.metadata_graph}
-            self._graphs = tuple(sorted(found - {self.default_graph}))
-        return self._graphs
-
-    def _server_time_limit(self, wrapper: SPARQLWrapper, seconds: int) -> None:
-        """Ask a server that takes a per-request limit to stop the query itself."""
-        if self._virtuoso:
-            # Milliseconds. Virtuoso checks it between steps and may overrun it up to about
-            # twice, so it gets half the app's limit: the server stops first and says so.
-            wrapper.addParameter("timeout", str(max(500, seconds * 500)))
+        (asked once the server holds it; the ``metadata`` graph is always one)."""
+        if self._graphs is not None:
+            return self._graphs
+        result = self.query(
+            DATASET_GRAPHS_QUERY,
+            {"ns": Literal(self.metadata_graph.rsplit("/", 1)[0] + "/")},
+            named_graphs=[self.metadata_graph],
+        )
+        found = {str(row["g"]) for row in result.rows} | {self.metadata_graph}
+        graphs = tuple(sorted(found - {self.default_graph}))
+        if result.rows:  # not loaded yet: ask again next time
+            self._graphs = graphs
+        return graphs
 
     def _check_complete(self, headers: Mapping[str, str]) -> None:
-        """Note the server's kind; refuse an answer the server cut short at a time limit."""
-        if headers.get("Server", "").startswith("Virtuoso"):
-            self._virtuoso = True
+        """Refuse an answer the server says it cut short at a time limit."""
         state = headers.get("X-SQL-State", "")
         if state in VIRTUOSO_TIMEOUT_STATES:
             message = headers.get("X-SQL-Message", "").strip()
