@@ -164,6 +164,7 @@ def describe(base: Base, graphs: dict[str, Graph]) -> Graph:
         if (described, RDFS.label, None) not in g:
             g.add((described, RDFS.label, title))
     g.add((URIRef(base.iri + "sparql"), RDFS.label, Literal("SPARQL endpoint", lang="en")))
+    g.add((URIRef(base.iri), RDFS.label, Literal("hmic-kg home page", lang="en")))
     for used in list(g.objects(dataset, VOID.vocabulary)):
         if str(used).startswith(base.iri):
             g.add((used, RDFS.label, Literal(f"vocabulary namespace {used}", lang="en")))
