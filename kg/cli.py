@@ -98,6 +98,29 @@ def _load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prefixes(args: argparse.Namespace) -> int:
+    import pyoxigraph as ox
+
+    from kg.namespaces import missing_prefixes
+
+    settings = load_settings()
+    dataset = settings.dataset_dir / "dataset.nq"
+    names = {
+        term.value
+        for quad in ox.parse(path=str(dataset), format=ox.RdfFormat.N_QUADS)
+        for term in (quad.subject, quad.object)
+        if isinstance(term, ox.NamedNode)
+    }
+    missing = missing_prefixes(names, settings.base_iri)
+    for namespace, name in sorted(missing.items()):
+        print(f'    [ sh:prefix "{name}" ; sh:namespace "{namespace}"^^xsd:anyURI ] ,')
+    if missing:
+        print(f"{len(missing)} namespace(s) without a prefix: add them to ontology/prefixes.ttl")
+        return 1
+    print("every IRI of the build has a plain prefixed name")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the ``kg`` command."""
     p = argparse.ArgumentParser(prog="kg", description=__doc__)
@@ -118,6 +141,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("sparql")
     q.add_argument("--format", choices=["table", "csv", "json", "tsv"], default="table")
     q.set_defaults(func=_query)
+    pf = sub.add_parser("prefixes", help="list namespaces of the build that have no prefix")
+    pf.set_defaults(func=_prefixes)
     s = sub.add_parser("serve", help="serve the browser and SPARQL endpoint")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=5000)

@@ -119,6 +119,22 @@ def _curie(base_iri: str, iri: str) -> str | None:
     return None
 
 
+def missing_prefixes(iris: Iterable[str], base_iri: str = AUTHORED_BASE) -> dict[str, str]:
+    """The namespaces of project IRIs that have no plain prefixed name, each with the name
+    the rule of ``ontology/prefixes.ttl`` gives it: the path after ``id/`` with ``/`` as
+    ``-``. Web Annotation plumbing (an annotation's target and selectors) is left out."""
+    missing: dict[str, str] = {}
+    for iri in iris:
+        rest = iri[len(base_iri) :] if iri.startswith(base_iri) else None
+        if rest is None or (rest.startswith("id/annotation/") and rest.count("/") > 2):
+            continue
+        if _curie(base_iri, iri) is None:
+            namespace = iri.rsplit("/", 1)[0] + "/"
+            path = namespace[len(base_iri) :].strip("/").split("/")
+            missing[namespace] = "-".join(path[1:] if path[0] == "id" else path)
+    return missing
+
+
 def writing_prefixes(prefixes: Mapping[str, str], iris: Iterable[str]) -> dict[str, str]:
     """The subset of ``prefixes`` a serialiser may use for ``iris`` without escaping: a
     prefix is dropped when some IRI it would be chosen for (the longest matching namespace,

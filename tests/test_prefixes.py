@@ -71,11 +71,23 @@ def test_every_project_iri_has_a_plain_prefixed_name(dataset):
     iris, _ = dataset
     ours = [i for i in iris if i.startswith(AUTHORED_BASE) and not _plumbing(i)]
     unnamed = sorted(i for i in ours if BASE.curie(i) is None)
-    assert not unnamed, f"{len(unnamed)} IRIs without a prefixed name, e.g. {unnamed[:5]}"
+    assert not unnamed, (
+        f"{len(unnamed)} IRIs without a prefixed name (see `kg prefixes`): {unnamed[:5]}"
+    )
     assert BASE.curie(AUTHORED_BASE + "id/force/leicestershire") == "force:leicestershire"
     assert BASE.curie(AUTHORED_BASE + "id/initiative/sentinel") == "initiative:sentinel"
     paragraph = AUTHORED_BASE + "id/report/crime-inspection-2014-leicestershire/paragraph/60"
     assert BASE.curie(paragraph) == "paragraph:60"
+
+
+def test_kg_prefixes_names_what_is_missing(capsys):
+    from kg.cli import main
+    from kg.namespaces import missing_prefixes
+
+    assert main(["prefixes"]) == 0
+    assert "every IRI of the build" in capsys.readouterr().out
+    nested = AUTHORED_BASE + "id/comparison/a/b"
+    assert missing_prefixes([nested]) == {AUTHORED_BASE + "id/comparison/a/": "comparison-a"}
 
 
 def test_the_prefix_table_is_one_to_one_and_well_formed():
