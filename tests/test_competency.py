@@ -86,7 +86,7 @@ def test_competency_question(path: Path, backend):
     question, query, table = parse_cq(path)
     assert question, f"{path.name}: no '# Question:' line"
     assert table, f"{path.name}: no '# Expected:' table"
-    result = backend.query(query)
+    result = backend.query(query, prefixes=PREFIXES)  # predeclared, as /sparql does
     if result.kind == "ask":
         assert table == [[str(result.boolean).lower()]], question
         return
