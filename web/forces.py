@@ -119,6 +119,8 @@ def force_rows(rows: list[dict[str, Node]], vocab: Vocabulary) -> list[ForceRow]
             if claim not in cell.claims:
                 cell.claims.append(claim)
                 cell.claims.sort()
+    for entry in forces.values():  # the questions in their fixed order, whatever the store's
+        entry.cells = {q: entry.cells[q] for q in QUESTIONS if q in entry.cells}
     return sorted(forces.values(), key=lambda f: f.name)
 
 
