@@ -96,6 +96,9 @@ def test_a_sandboxed_worker_on_the_store_opens_no_socket(settings):
         os.readlink("/proc/self/fd/2")
     }
     assert counted[0] == "ok"  # the store's files stayed open: queries still run
+    # what the sandbox relies on: RocksDB opened every table file when the store opened
+    tables = {str(p) for p in (settings.dataset_dir / STORE_DIR).resolve().glob("*.sst")}
+    assert tables and tables <= targets
 
 
 # -- a query worker killed with SIGKILL mid-query, on a real kg serve ------------------------
