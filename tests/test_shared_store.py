@@ -238,7 +238,7 @@ def test_a_query_worker_killed_mid_query_is_replaced_and_nothing_else_fails(serv
     assert requests.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30).status_code == 200
 
 
-def test_query_store_memory_copies_the_store_into_each_worker(settings):
+def test_query_store_memory_parses_the_dataset_into_each_worker(settings):
     store = EmbeddedStore(
         settings.dataset_dir / "dataset.nq",
         settings=settings.with_(query_store="memory"),
