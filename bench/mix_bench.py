@@ -32,6 +32,8 @@ from pathlib import Path
 from query_mix import JSON, Query, derive, open_release
 from serving import ROOT, Served, kg_serve, memory, oxigraph_serve, source_tree
 
+BEFORE = "4b9f7fa"  # the last commit before the shared store and this benchmark
+
 LUA = """
 local paths = {%(paths)s}
 local accepts = {%(accepts)s}
@@ -120,8 +122,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
     parser.add_argument(
         "--before",
-        default="auto",
-        help="git revision to compare with ('auto': where this branch left main; 'none')",
+        default=BEFORE,
+        help=f"git revision to compare with (default {BEFORE}: before the shared store); 'none'",
     )
     parser.add_argument(
         "--memory",
@@ -136,10 +138,6 @@ def main() -> int:
     mix = derive(release)
     del release
     before = args.before
-    if before == "auto":
-        before = subprocess.run(
-            ["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()[:10]
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="kg-wrk-") as tmp:
         servers: dict[str, tuple[Served, str]] = {}
         configs = [  # (label, source tree, settings)

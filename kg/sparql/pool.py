@@ -32,10 +32,8 @@ START_TIMEOUT = 300.0  # seconds a worker may take to load the dataset
 class _Worker:
     """One worker process and its two pipe ends."""
 
-    def __init__(self, dataset: Path, sandbox: bool, memory_mb: int, copy: bool) -> None:
-        options = json.dumps(
-            {"sandbox": sandbox, "memory_mb": memory_mb, "parent": os.getpid(), "copy": copy}
-        )
+    def __init__(self, dataset: Path, sandbox: bool, memory_mb: int) -> None:
+        options = json.dumps({"sandbox": sandbox, "memory_mb": memory_mb, "parent": os.getpid()})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kg.sparql.worker", str(dataset), options],
             stdin=subprocess.PIPE,
@@ -101,9 +99,8 @@ class _State:
     """Everything the pool, its spawner thread and its finaliser share (never the pool
     itself, so an unreferenced pool is collected and its workers stopped)."""
 
-    def __init__(self, dataset: Path, size: int, sandbox: bool, memory_mb: int, copy: bool) -> None:
+    def __init__(self, dataset: Path, size: int, sandbox: bool, memory_mb: int) -> None:
         self.dataset, self.size, self.sandbox, self.memory_mb = dataset, size, sandbox, memory_mb
-        self.copy = copy
         self.lock = threading.Condition()
         self.free: list[_Worker] = []
         self.all: set[_Worker] = set()
@@ -114,7 +111,7 @@ class _State:
     def spawner(self) -> None:
         """Start a worker for each request on :attr:`spawns` until told to stop."""
         while self.spawns.get():
-            worker = _Worker(self.dataset, self.sandbox, self.memory_mb, self.copy)
+            worker = _Worker(self.dataset, self.sandbox, self.memory_mb)
             answer = worker.receive(time.monotonic() + START_TIMEOUT)
             with self.lock:
                 if answer is not None and answer[0] == "ready" and not self.closed:
@@ -179,30 +176,20 @@ class _State:
 
 
 class WorkerPool:
-    """``size`` worker processes over ``dataset`` (a store folder or an N-Quads file; ``copy``:
-    each worker copies the store into its memory); :meth:`call` runs one request on one."""
+    """``size`` worker processes over ``dataset``; :meth:`call` runs one request on one."""
 
     def __init__(
-        self,
-        dataset: Path,
-        size: int,
-        *,
-        sandbox: bool = True,
-        memory_mb: int = 0,
-        copy: bool = False,
+        self, dataset: Path, size: int, *, sandbox: bool = True, memory_mb: int = 0
     ) -> None:
         self.dataset = dataset
         self.size = max(1, size)
         self.sandbox = sandbox
         self.memory_mb = memory_mb
-        self.copy = copy
         self._start()
 
     def _start(self) -> None:
         self._pid = os.getpid()
-        self._state = state = _State(
-            self.dataset, self.size, self.sandbox, self.memory_mb, self.copy
-        )
+        self._state = state = _State(self.dataset, self.size, self.sandbox, self.memory_mb)
         self._finalizer = weakref.finalize(self, state.shutdown)
         threading.Thread(target=state.spawner, name="query-worker-spawner", daemon=True).start()
         for _ in range(self.size):

@@ -4,9 +4,9 @@ process. Started as ``python -m kg.sparql.worker <store folder or dataset.nq> <o
 
 The store is Oxigraph's on-disk store the build wrote into the release (``store/``), opened
 read-only: every worker of every server process shares its files through the page cache,
-rather than holding a parsed copy of its own (unless told to copy it into memory, which
-queries faster at the cost of one copy per worker). Given an N-Quads file instead (a dataset
-built before the store existed, or a test's), the worker parses it into memory as before.
+rather than holding a parsed copy of its own. Given an N-Quads file instead (setting
+``query-store = "memory"``, a dataset built before the store existed, or a test's), the
+worker parses it into memory: faster to query, one copy per worker.
 
 Reads frames (4-byte length + pickle) on standard input and answers on standard output. Once
 the store is open it limits itself: a sandboxed worker keeps only its three standard file
@@ -57,17 +57,11 @@ MERGE_DEFAULT_GRAPH = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def load(path: Path, copy: bool = False) -> ox.Store:
-    """The release's on-disk store at ``path`` (a folder), opened read-only (``copy``: copied
-    into memory instead, faster to query, one copy per process); or, given an N-Quads file, an
-    in-memory store holding its quads plus their merge as default graph."""
+def load(path: Path) -> ox.Store:
+    """The release's on-disk store at ``path`` (a folder), opened read-only; or, given an
+    N-Quads file, an in-memory store holding its quads plus their merge as default graph."""
     if path.is_dir():
-        shared = ox.Store.read_only(str(path))
-        if not copy:
-            return shared
-        store = ox.Store()
-        store.bulk_extend(shared.quads_for_pattern(None, None, None, None))
-        return store
+        return ox.Store.read_only(str(path))
     store = ox.Store()
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     store.update(MERGE_DEFAULT_GRAPH)
@@ -306,13 +300,13 @@ def main(argv: list[str]) -> int:
     _die_with_parent(int(options["parent"]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     rfd, wfd = sys.stdin.fileno(), sys.stdout.fileno()
-    source, copy = Path(argv[1]), bool(options.get("copy"))
+    source = Path(argv[1])
     try:
-        store = load(source, copy)
+        store = load(source)
     except (OSError, SyntaxError, ValueError) as exc:
         _write(wfd, ("failed", f"cannot load {argv[1]}: {exc}"))
         return 1
-    location = source if source.is_dir() and not copy else None  # its files stay open
+    location = source if source.is_dir() else None  # the store's files stay open
     sandbox, memory_mb = bool(options["sandbox"]), int(options["memory_mb"])
     threading.stack_size(STACK_BYTES)
     thread = threading.Thread(target=serve, args=(store, sandbox, memory_mb, rfd, wfd, location))

@@ -3,7 +3,7 @@ by ``kg build`` next to ``dataset.nq``), queried in a small pool of worker proce
 (:mod:`kg.sparql.pool`) that each open it read-only, so a query is stopped at its time limit
 by killing its worker, and the data is held once, in the page cache, however many workers
 and server processes there are (setting ``query-store``: ``shared``, the default; ``memory``:
-each worker copies the store into its own memory, faster on new queries, one copy per worker).
+each worker parses ``dataset.nq`` into its own memory, faster on new queries, one copy each).
 A release without ``store/`` is parsed from ``dataset.nq`` into each worker's memory instead.
 
 Reads the release the ``current`` link names when the store opens (so every worker and every
@@ -178,13 +178,14 @@ class EmbeddedStore:
         self.limits = Limits.from_settings(settings)
         self.memory_mb = settings.query_memory_limit
         self.workers = workers or settings.query_workers
-        self.source = store_source(self.path)
         if settings.query_store not in ("shared", "memory"):
             raise ValueError(
                 f"unknown query-store {settings.query_store!r} (use 'shared' or 'memory')"
             )
-        self.copy = settings.query_store == "memory"
-        self._pool = WorkerPool(self.source, self.workers, memory_mb=self.memory_mb, copy=self.copy)
+        # what each worker opens: the release's store, or (memory) the dataset to parse
+        shared = settings.query_store == "shared"
+        self.source = store_source(self.path) if shared else self.path
+        self._pool = WorkerPool(self.source, self.workers, memory_mb=self.memory_mb)
         self._service_pool: WorkerPool | None = None
         self._lock = threading.Lock()
         self._syntax_errors: OrderedDict[str | tuple[Any, ...], str] = OrderedDict()
@@ -313,7 +314,7 @@ class EmbeddedStore:
         with self._lock:
             if self._service_pool is None:
                 self._service_pool = WorkerPool(
-                    self.source, 1, sandbox=False, memory_mb=self.memory_mb, copy=self.copy
+                    self.source, 1, sandbox=False, memory_mb=self.memory_mb
                 )
             return self._service_pool
 
