@@ -61,9 +61,9 @@
       var rest = iri.substring(base.length);
       var area = rest.split("/")[0];
       if ((area === "id" || area === "def") && rest.indexOf("#") < 0 && rest.indexOf("?") < 0) {
-        return pageUrl.pathname.replace(/\/query$/, "") + "/" + (area === "id" ? "doc" : "def") + rest.substring(area.length);
+        return pageUrl.pathname.replace(new RegExp("/query$"), "") + "/" + (area === "id" ? "doc" : "def") + rest.substring(area.length);
       }
-      return pageUrl.pathname.replace(/\/query$/, "") + "/resource?iri=" + encodeURIComponent(iri);
+      return pageUrl.pathname.replace(new RegExp("/query$"), "") + "/resource?iri=" + encodeURIComponent(iri);
     }
     return iri;
   }
