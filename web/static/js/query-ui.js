@@ -165,7 +165,7 @@
     }
   }
 
-  function showError(message, line, column) {
+  function showError(message, line, column, hint) {
     var text = yasqe.getValue();
     var lines = text.split("\n");
     if (!line) {
@@ -176,6 +176,9 @@
       }
     }
     var html = "<p><strong>The query could not run:</strong> " + esc(message) + "</p>";
+    if (hint && message.indexOf(hint) < 0) {
+      html += "<p class=\"hint\">Hint: " + esc(hint) + "</p>";
+    }
     if (line && line >= 1 && line <= lines.length) {
       var caret = column ? "\n" + " ".repeat(String(line).length + 7 + column - 1) + "^" : "";
       html += "<pre class=\"problem-line\">line " + line + ": " + esc(lines[line - 1]) + caret + "</pre>";
@@ -395,11 +398,18 @@
       if (unknown) {
         unknownTermsNote(unknown);
       }
+      var unbound = response.headers.get("X-Unbound-Variables");
+      if (unbound && response.ok) {
+        var names = unbound.split(",").map(function (v) { return "<code>?" + esc(v.trim().replace(/^[?$]/, "")) + "</code>"; });
+        say("note unbound", "<p><strong>Check the variables:</strong> the query selects " + names.join(", ") +
+          (names.length === 1 ? ", which the WHERE clause never binds, so its column is empty." :
+            ", which the WHERE clause never binds, so their columns are empty.") + "</p>");
+      }
       if (!response.ok) {
         var error = null;
         try { error = JSON.parse(answer.body); } catch (e) { error = null; }
         var message = error && error.message ? error.message : answer.body.trim() || response.status + " " + response.statusText;
-        showError(message, error && error.line, error && error.column);
+        showError(message, error && error.line, error && error.column, error && error.hint);
         return;
       }
       var type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
