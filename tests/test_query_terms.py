@@ -29,5 +29,5 @@ def test_the_document_has_every_prefix_and_the_dataset_terms(client, settings):
 def test_compact_takes_the_longest_namespace_and_refuses_escapes():
     prefixes = {"id": "https://x/id/", "force": "https://x/id/force/"}
     assert compact("https://x/id/force/kent", prefixes) == "force:kent"
-    assert compact("https://x/id/report/p/1", prefixes) is None  # would need \/
+    assert compact("https://x/id/report/p/1", prefixes) is None  # would need an escaped slash
     assert compact("https://elsewhere/a", prefixes) is None
