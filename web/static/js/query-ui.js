@@ -282,6 +282,21 @@
     var iri = binding.value;
     return "<a class=\"iri\" href=\"" + esc(localHref(iri)) + "\" title=\"" + esc(iri) + "\">" + esc(compact(iri) || "<" + iri + ">") + "</a>";
   };
+  // Literals as a reader wants them: numbers and plain strings bare, a language as a tag,
+  // other datatypes named (the Response view keeps the raw JSON).
+  var XSD = "http://www.w3.org/2001/XMLSchema#";
+  var BARE = /^(integer|decimal|double|float|long|int|short|byte|string|nonNegativeInteger|positiveInteger)$/;
+  Yasr.plugins.table.prototype.formatLiteral = function (binding) {
+    var value = esc(binding.value);
+    if (binding["xml:lang"]) {
+      return value + "<sup>@" + esc(binding["xml:lang"]) + "</sup>";
+    }
+    var type = binding.datatype || "";
+    if (!type || (type.indexOf(XSD) === 0 && BARE.test(type.substring(XSD.length)))) {
+      return value;
+    }
+    return value + "<sup>^^" + esc(compact(type) || "<" + type + ">") + "</sup>";
+  };
   var yasr = new Yasr(document.getElementById("yasr"), {
     persistenceId: null,
     prefixes: function () { return known.prefixes; },
