@@ -82,6 +82,7 @@ def test_example_query_runs_and_its_csv_downloads(no_js_page, tmp_path):
 def test_parse_error_is_shown_next_to_the_query(browser_page):
     page, watch = browser_page
     page.goto("/query?query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20%3Fp%20%7D")
+    page.wait_for_selector(".query-message.error#query-problem")  # shown again by the script
     problem = page.locator("#query-problem")
     assert problem.is_visible() and "could not run" in problem.inner_text()
     watch.console_errors = [e for e in watch.console_errors if "400" not in e]

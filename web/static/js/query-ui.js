@@ -165,7 +165,7 @@
     }
   }
 
-  function showError(message, line, column) {
+  function showError(message, line, column, hint) {
     var text = yasqe.getValue();
     var lines = text.split("\n");
     if (!line) {
@@ -176,6 +176,9 @@
       }
     }
     var html = "<p><strong>The query could not run:</strong> " + esc(message) + "</p>";
+    if (hint && message.indexOf(hint) < 0) {
+      html += "<p class=\"hint\">Hint: " + esc(hint) + "</p>";
+    }
     if (line && line >= 1 && line <= lines.length) {
       var caret = column ? "\n" + " ".repeat(String(line).length + 7 + column - 1) + "^" : "";
       html += "<pre class=\"problem-line\">line " + line + ": " + esc(lines[line - 1]) + caret + "</pre>";
@@ -278,6 +281,21 @@
   Yasr.plugins.table.prototype.getUriLinkFromBinding = function (binding) {
     var iri = binding.value;
     return "<a class=\"iri\" href=\"" + esc(localHref(iri)) + "\" title=\"" + esc(iri) + "\">" + esc(compact(iri) || "<" + iri + ">") + "</a>";
+  };
+  // Literals as a reader wants them: numbers and plain strings bare, a language as a tag,
+  // other datatypes named (the Response view keeps the raw JSON).
+  var XSD = "http://www.w3.org/2001/XMLSchema#";
+  var BARE = /^(integer|decimal|double|float|long|int|short|byte|string|nonNegativeInteger|positiveInteger)$/;
+  Yasr.plugins.table.prototype.formatLiteral = function (binding) {
+    var value = esc(binding.value);
+    if (binding["xml:lang"]) {
+      return value + "<sup>@" + esc(binding["xml:lang"]) + "</sup>";
+    }
+    var type = binding.datatype || "";
+    if (!type || (type.indexOf(XSD) === 0 && BARE.test(type.substring(XSD.length)))) {
+      return value;
+    }
+    return value + "<sup>^^" + esc(compact(type) || "<" + type + ">") + "</sup>";
   };
   var yasr = new Yasr(document.getElementById("yasr"), {
     persistenceId: null,
@@ -395,11 +413,18 @@
       if (unknown) {
         unknownTermsNote(unknown);
       }
+      var unbound = response.headers.get("X-Unbound-Variables");
+      if (unbound && response.ok) {
+        var names = unbound.split(",").map(function (v) { return "<code>?" + esc(v.trim().replace(/^[?$]/, "")) + "</code>"; });
+        say("note unbound", "<p><strong>Check the variables:</strong> the query selects " + names.join(", ") +
+          (names.length === 1 ? ", which the WHERE clause never binds, so its column is empty." :
+            ", which the WHERE clause never binds, so their columns are empty.") + "</p>");
+      }
       if (!response.ok) {
         var error = null;
         try { error = JSON.parse(answer.body); } catch (e) { error = null; }
         var message = error && error.message ? error.message : answer.body.trim() || response.status + " " + response.statusText;
-        showError(message, error && error.line, error && error.column);
+        showError(message, error && error.line, error && error.column, error && error.hint);
         return;
       }
       var type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
