@@ -14,7 +14,7 @@ from kg.sparql.errors import explain
 from kg.sparql.prefixes import predeclared
 
 QUERIES = sorted((Path(__file__).resolve().parent / "competency").glob("*.rq"))
-STEP = 29  # delete the character at every STEP-th offset
+STEP = 17  # delete the character at every STEP-th offset
 
 
 def test_broken_queries_get_short_explained_messages():
