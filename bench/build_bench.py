@@ -12,7 +12,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from kg.build.pipeline import build
+from kg.pipeline.build import build
 from kg.config import load_settings
 
 STAGES = ("encode", "provenance", "reason", "validate", "write", "total")

@@ -32,7 +32,7 @@ from rdflib.term import Node
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.build.encode import MANIFEST, data_files, parse_turtle  # noqa: E402
+from kg.pipeline.encode import MANIFEST, data_files, parse_turtle  # noqa: E402
 from kg.config import DATA_DIR, SOURCE_TEXT  # noqa: E402
 from kg.namespaces import AUTHORED, AUTHORED_BASE, HMIC  # noqa: E402
 

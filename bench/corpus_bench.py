@@ -38,7 +38,7 @@ def worker(count: int, folder: Path, out: Path) -> dict[str, object]:
     sys.path.insert(0, str(ROOT / "bench"))
     from corpus import generate
 
-    from kg.build.pipeline import build
+    from kg.pipeline.build import build
     from kg.config import load_settings
 
     generate(count, folder)

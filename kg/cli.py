@@ -10,20 +10,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kg.build.errors import BuildError
+from kg.pipeline.errors import BuildError
 from kg.config import load_settings
 from kg.store.base import QuerySyntaxError, StoreError
 
 
 def _build(args: argparse.Namespace) -> int:
-    from kg.build.pipeline import build
+    from kg.pipeline.build import build
 
     build(load_settings(), force=args.force, corpus_dir=args.corpus)
     return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from kg.build.pipeline import BuildReport, assemble
+    from kg.pipeline.build import BuildReport, assemble
     from kg.namespaces import Base
 
     graphs = assemble(Base(load_settings().base_iri), BuildReport())

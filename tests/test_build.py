@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from rdflib import OWL, Dataset, Literal, URIRef
 
-from kg.build import pipeline
-from kg.build.errors import BuildError
-from kg.build.pipeline import BuildReport, assemble, build
+from kg.pipeline import build as pipeline
+from kg.pipeline.errors import BuildError
+from kg.pipeline.build import BuildReport, assemble, build
 from kg.config import DATA_DIR
 from kg.namespaces import AUTHORED
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.build.encode import corpus_reports
-from kg.build.errors import BuildError
-from kg.build.pipeline import build
+from kg.pipeline.encode import corpus_reports
+from kg.pipeline.errors import BuildError
+from kg.pipeline.build import build
 from kg.config import ROOT, Settings, load_settings
 from kg.store.embedded import EmbeddedStore
 

@@ -1,6 +1,6 @@
 """The OWL 2 RL entailments the project relies on, one test each, in "given … then …" form.
 
-Each test reasons with the build's own reasoner (:func:`kg.build.reason.infer`) over the
+Each test reasons with the build's own reasoner (:func:`kg.pipeline.reason.infer`) over the
 ontology's logical axioms plus a few example triples. Annotations (labels, definitions, quotes,
 citations) and the SKOS structure of the code lists are left out of the premises: the ontology
 restates no SKOS or DCMI axioms, so they entail nothing here and only slow owlrl down. The
@@ -15,7 +15,7 @@ import pytest
 from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDFS, SKOS
 
-from kg.build.reason import Inference, infer
+from kg.pipeline.reason import Inference, infer
 from kg.namespaces import Base
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,5 +1,5 @@
-"""The scalable reasoner (:func:`kg.build.reason.infer_scalable`) against the reference, owlrl's
-full closure (:func:`kg.build.reason.infer`): the same triples on the real report, and the same
+"""The scalable reasoner (:func:`kg.pipeline.reason.infer_scalable`) against the reference, owlrl's
+full closure (:func:`kg.pipeline.reason.infer`): the same triples on the real report, and the same
 answer where it must fall back to owlrl (equality reasoning)."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from kg.build.encode import encode
-from kg.build.external import links_graph, peel_graph
-from kg.build.reason import infer, infer_scalable
-from kg.build.rules import Rules, SameAsReached, close
+from kg.pipeline.encode import encode
+from kg.pipeline.external import links_graph, peel_graph
+from kg.pipeline.reason import infer, infer_scalable
+from kg.pipeline.rules import Rules, SameAsReached, close
 from kg.namespaces import Base
 
 HMIC = "https://w3id.org/hmic-kg/def/hmic/"

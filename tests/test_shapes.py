@@ -17,7 +17,7 @@ import pytest
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SH
 
-from kg.build.reason import infer
+from kg.pipeline.reason import infer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"

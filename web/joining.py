@@ -22,7 +22,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, VOID
 from rdflib.term import Node
 
-from kg.build.metadata import DATASET_DUMPS, DUMP_FORMATS
+from kg.pipeline.metadata import DATASET_DUMPS, DUMP_FORMATS
 from web import access, negotiation
 
 bp = Blueprint("joining", __name__)

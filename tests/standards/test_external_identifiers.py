@@ -8,7 +8,7 @@ import re
 import pytest
 from rdflib import Graph, Literal
 
-from kg.build.external import EXTERNAL
+from kg.pipeline.external import EXTERNAL
 from kg.config import Settings
 
 TABLE_HEADING = "## Identifiers for the report's own entities"

@@ -18,7 +18,7 @@ from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from kg.build.errors import BuildError
+from kg.pipeline.errors import BuildError
 from kg.config import DATA_DIR, ONTOLOGY_DIR, SOURCE_TEXT
 from kg.namespaces import AUTHORED_BASE, Base
 from kg.report import parse_report, report_graph

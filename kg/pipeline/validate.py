@@ -15,8 +15,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from kg.build.encode import SHAPES_FILE, parse_turtle
-from kg.build.errors import BuildError
+from kg.pipeline.encode import SHAPES_FILE, parse_turtle
+from kg.pipeline.errors import BuildError
 from kg.namespaces import Base
 
 

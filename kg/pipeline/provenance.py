@@ -7,7 +7,7 @@ Reads the asserted graph (facts with ``hmic:statedIn`` / ``hmic:quote`` and pass
 passages fails the build, naming the file, the subject and the quote. Each annotation is
 also the fact's evidence node, reachable in one step: ``fact hmic:evidence ann`` with
 ``ann hmic:fromPassage passage ; hmic:exactQuote quote``. The graph also holds the derived
-``hmic:mentionedIn`` and ``hmic:under`` links (:mod:`kg.build.mentions`).
+``hmic:mentionedIn`` and ``hmic:under`` links (:mod:`kg.pipeline.mentions`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import hashlib
 
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
-from kg.build.encode import id_namespace
-from kg.build.errors import BuildError
-from kg.build.mentions import mentions
+from kg.pipeline.encode import id_namespace
+from kg.pipeline.errors import BuildError
+from kg.pipeline.mentions import mentions
 from kg.namespaces import OA, Base
 
 CONTEXT = 32

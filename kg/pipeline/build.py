@@ -20,15 +20,15 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.build import dumps
-from kg.build.derived import comparisons
-from kg.build.encode import CorpusReport, corpus_reports, encode
-from kg.build.errors import BuildError
-from kg.build.external import links_graph, peel_graph
-from kg.build.metadata import describe
-from kg.build.provenance import annotations
-from kg.build.reason import infer_scalable
-from kg.build.validate import validate
+from kg.pipeline import dumps
+from kg.pipeline.derived import comparisons
+from kg.pipeline.encode import CorpusReport, corpus_reports, encode
+from kg.pipeline.errors import BuildError
+from kg.pipeline.external import links_graph, peel_graph
+from kg.pipeline.metadata import describe
+from kg.pipeline.provenance import annotations
+from kg.pipeline.reason import infer_scalable
+from kg.pipeline.validate import validate
 from kg.config import DATA_DIR, ONTOLOGY_DIR, ROOT, Settings
 from kg.namespaces import Base
 
@@ -52,7 +52,7 @@ def input_hash(settings: Settings, corpus_dir: Path | None = None) -> str:
     """A digest of everything the dataset is built from (sources, build code, base IRI, and
     the corpus folder when there is one)."""
     digest = hashlib.sha256(settings.base_iri.encode())
-    roots = [ONTOLOGY_DIR, DATA_DIR, ROOT / "kg" / "build", ROOT / "kg" / "report.py"]
+    roots = [ONTOLOGY_DIR, DATA_DIR, ROOT / "kg" / "pipeline", ROOT / "kg" / "report.py"]
     if corpus_dir is not None:
         roots.append(corpus_dir)
     for root in roots:
@@ -82,7 +82,7 @@ def build(
     corpus_dir: Path | None = None,
 ) -> BuildReport:
     """Build the dataset into a new release and make it current (with the further reports of
-    ``corpus_dir``, see :func:`kg.build.encode.corpus_reports`, when given)."""
+    ``corpus_dir``, see :func:`kg.pipeline.encode.corpus_reports`, when given)."""
     report = BuildReport()
     base = Base(settings.base_iri)
     out = settings.output_dir

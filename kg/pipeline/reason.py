@@ -4,9 +4,9 @@ Reads graphs (never modifies them) and returns only the new triples, minus the n
 subjects, ``x owl:sameAs x``, ``owl:Thing`` typing and the axiomatic boilerplate owlrl adds
 about W3C vocabularies. :func:`infer` is the reference: owlrl's full closure of one graph.
 :func:`infer_scalable` gives the same result in time linear in the data: owlrl closes the
-ontology once, then :mod:`kg.build.rules` applies the compiled instance rules to all the data
+ontology once, then :mod:`kg.pipeline.rules` applies the compiled instance rules to all the data
 (every report at once); it falls back to :func:`infer` when the ontology or the data needs a
-rule it does not compile. Inconsistencies are returned as messages; :mod:`kg.build.validate`
+rule it does not compile. Inconsistencies are returned as messages; :mod:`kg.pipeline.validate`
 turns them into a failed build.
 """
 
@@ -20,7 +20,7 @@ import owlrl
 from rdflib import OWL, RDF, RDFS, Graph, Literal
 from rdflib.term import Node
 
-from kg.build.rules import Rules, SameAsReached, close, is_schema, unsupported
+from kg.pipeline.rules import Rules, SameAsReached, close, is_schema, unsupported
 
 # Namespaces whose own terms we never want statements *about* in the inferred graph
 # (owlrl asserts e.g. "rdf:type a rdf:Property" for every built-in term it touches).
