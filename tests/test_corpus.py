@@ -200,3 +200,12 @@ def test_a_bad_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "a" / "report.json").write_text("{}")
     with pytest.raises(BuildError, match="not a report manifest"):
         corpus_reports(tmp_path)
+
+
+def test_kg_build_names_a_missing_corpus_folder_in_one_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from kg.cli import main
+
+    status = main(["build", "--corpus", str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.strip() == f"error: {tmp_path / 'nowhere'}: the corpus folder does not exist"
