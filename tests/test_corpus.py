@@ -209,3 +209,10 @@ def test_kg_build_names_a_missing_corpus_folder_in_one_line(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert status == 1
     assert err.strip() == f"error: {tmp_path / 'nowhere'}: the corpus folder does not exist"
+
+
+def test_synthetic_reports_never_go_into_the_project_output(tmp_path: Path) -> None:
+    _generator().generate(1, tmp_path / "reports")
+    settings = load_settings(ROOT / "pyproject.toml", output_dir=ROOT / "out")
+    with pytest.raises(BuildError, match="never built into the project's dataset"):
+        build(settings, log=lambda _msg: None, corpus_dir=tmp_path / "reports")

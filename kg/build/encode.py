@@ -47,6 +47,7 @@ class CorpusReport:
     iri: str
     text: Path
     data: tuple[Path, ...]
+    synthetic: bool = False
 
     def rebased(self, base: Base) -> URIRef:
         """The report's IRI under the configured base."""
@@ -68,7 +69,9 @@ def corpus_reports(folder: Path) -> list[CorpusReport]:
         if not iri.startswith(AUTHORED_BASE):
             raise BuildError(f"{manifest}: the report IRI must start with {AUTHORED_BASE}")
         here = manifest.parent
-        reports.append(CorpusReport(here, iri, here / text, tuple(here / d for d in data)))
+        files = tuple(here / d for d in data)
+        synthetic = entry.get("synthetic") is True or iri.startswith(AUTHORED_BASE + SYNTHETIC_PATH)
+        reports.append(CorpusReport(here, iri, here / text, files, synthetic))
     return reports
 
 

@@ -86,6 +86,11 @@ def build(
     base = Base(settings.base_iri)
     out = settings.output_dir
     corpus = corpus_reports(corpus_dir) if corpus_dir is not None else []
+    if any(r.synthetic for r in corpus) and out.resolve() == (ROOT / "out").resolve():
+        raise BuildError(
+            "synthetic reports are never built into the project's dataset (out/): "
+            "set HMIC_KG_OUTPUT_DIR to another folder"
+        )
     digest = input_hash(settings, corpus_dir)
     current = out / "current"
     stats_file = current / "stats.json"
