@@ -121,6 +121,8 @@ def force_rows(rows: list[dict[str, Node]], vocab: Vocabulary) -> list[ForceRow]
             if claim not in cell.claims:
                 cell.claims.append(claim)
                 cell.claims.sort()
+    for force in forces.values():  # whatever order the store returned the rows in
+        force.cells = dict(sorted(force.cells.items()))
     return sorted(forces.values(), key=lambda f: f.name)
 
 
