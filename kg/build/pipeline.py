@@ -7,6 +7,7 @@ half-written dataset. Skips the work when no input changed since the current rel
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -137,12 +138,12 @@ def assemble(
             + ", ".join(f"{n:,} ({why})" for why, n in inference.dropped.most_common())
         )
     with _stage(report, "validate", log):
-        premises = sources.ontology + sources.asserted
-        for graph in extras.values():
-            premises += graph
-        validate(
-            sources.ontology, premises + inference.inferred, inference.errors, base, sources.origin
-        )
+        union = sources.ontology + sources.asserted  # one copy, grown in place
+        for graph in [*extras.values(), inference.inferred]:
+            union += graph
+        validate(sources.ontology, union, inference.errors, base, sources.origin)
+        del union
+        gc.collect()  # rdflib graphs hold reference cycles: free the copies before writing
     return {
         "ontology": sources.ontology,
         "asserted": sources.asserted,
