@@ -12,8 +12,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from kg.pipeline.build import build
 from kg.config import load_settings
+from kg.pipeline.build import build
 
 STAGES = ("encode", "provenance", "reason", "validate", "write", "total")
 

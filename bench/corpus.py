@@ -32,9 +32,9 @@ from rdflib.term import Node
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.pipeline.encode import MANIFEST, data_files, parse_turtle  # noqa: E402
 from kg.config import DATA_DIR, SOURCE_TEXT  # noqa: E402
 from kg.namespaces import AUTHORED, AUTHORED_BASE, HMIC  # noqa: E402
+from kg.pipeline.encode import MANIFEST, data_files, parse_turtle  # noqa: E402
 
 SYNTHETIC_BASE = AUTHORED_BASE + "synthetic/"
 REAL_FORCE = "leicestershire"

@@ -38,8 +38,8 @@ def worker(count: int, folder: Path, out: Path) -> dict[str, object]:
     sys.path.insert(0, str(ROOT / "bench"))
     from corpus import generate
 
-    from kg.pipeline.build import build
     from kg.config import load_settings
+    from kg.pipeline.build import build
 
     generate(count, folder)
     samples: list[tuple[float, int]] = []

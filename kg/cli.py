@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kg.pipeline.errors import BuildError
 from kg.config import load_settings
+from kg.pipeline.errors import BuildError
 from kg.store.base import QuerySyntaxError, StoreError
 
 
@@ -23,8 +23,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from kg.pipeline.build import BuildReport, assemble
     from kg.namespaces import Base
+    from kg.pipeline.build import BuildReport, assemble
 
     graphs = assemble(Base(load_settings().base_iri), BuildReport())
     print(f"valid: {sum(len(g) for g in graphs.values()):,} triples in {len(graphs)} graphs")

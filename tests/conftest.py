@@ -15,8 +15,8 @@ import pytest
 from virtuoso_server import virtuoso_endpoint, virtuoso_server, virtuoso_store  # noqa: F401
 from werkzeug.serving import make_server
 
-from kg.pipeline.build import build
 from kg.config import ROOT, Settings, load_settings
+from kg.pipeline.build import build
 from kg.store.embedded import EmbeddedStore
 
 TESTS = Path(__file__).resolve().parent

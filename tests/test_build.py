@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from rdflib import OWL, Dataset, Literal, URIRef
 
-from kg.pipeline import build as pipeline
-from kg.pipeline.errors import BuildError
-from kg.pipeline.build import BuildReport, assemble, build
 from kg.config import DATA_DIR
 from kg.namespaces import AUTHORED
+from kg.pipeline import build as pipeline
+from kg.pipeline.build import BuildReport, assemble, build
+from kg.pipeline.errors import BuildError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "build"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg.config import ROOT, Settings, load_settings
+from kg.pipeline.build import build
 from kg.pipeline.encode import corpus_reports
 from kg.pipeline.errors import BuildError
-from kg.pipeline.build import build
-from kg.config import ROOT, Settings, load_settings
 from kg.store.embedded import EmbeddedStore
 
 SYNTHETIC = "https://w3id.org/hmic-kg/synthetic/"
@@ -200,3 +200,19 @@ def test_a_bad_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "a" / "report.json").write_text("{}")
     with pytest.raises(BuildError, match="not a report manifest"):
         corpus_reports(tmp_path)
+
+
+def test_kg_build_names_a_missing_corpus_folder_in_one_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from kg.cli import main
+
+    status = main(["build", "--corpus", str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.strip() == f"error: {tmp_path / 'nowhere'}: the corpus folder does not exist"
+
+
+def test_synthetic_reports_never_go_into_the_project_output(tmp_path: Path) -> None:
+    _generator().generate(1, tmp_path / "reports")
+    settings = load_settings(ROOT / "pyproject.toml", output_dir=ROOT / "out")
+    with pytest.raises(BuildError, match="never built into the project's dataset"):
+        build(settings, log=lambda _msg: None, corpus_dir=tmp_path / "reports")

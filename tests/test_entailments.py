@@ -15,8 +15,8 @@ import pytest
 from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDFS, SKOS
 
-from kg.pipeline.reason import Inference, infer
 from kg.namespaces import Base
+from kg.pipeline.reason import Inference, infer
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_FILES = sorted(p for p in (ROOT / "ontology").rglob("*.ttl") if p.name != "shapes.ttl")

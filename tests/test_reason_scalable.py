@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
+from kg.namespaces import Base
 from kg.pipeline.encode import encode
 from kg.pipeline.external import links_graph, peel_graph
 from kg.pipeline.reason import infer, infer_scalable
 from kg.pipeline.rules import Rules, SameAsReached, close
-from kg.namespaces import Base
 
 HMIC = "https://w3id.org/hmic-kg/def/hmic/"
 ID = "https://w3id.org/hmic-kg/id/"

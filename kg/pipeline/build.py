@@ -7,6 +7,7 @@ half-written dataset. Skips the work when no input changed since the current rel
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from rdflib import Graph
 
+from kg.config import DATA_DIR, ONTOLOGY_DIR, ROOT, Settings
+from kg.namespaces import Base
 from kg.pipeline import dumps
 from kg.pipeline.derived import comparisons
 from kg.pipeline.encode import CorpusReport, corpus_reports, encode
@@ -29,8 +32,6 @@ from kg.pipeline.metadata import describe
 from kg.pipeline.provenance import annotations
 from kg.pipeline.reason import infer_scalable
 from kg.pipeline.validate import validate
-from kg.config import DATA_DIR, ONTOLOGY_DIR, ROOT, Settings
-from kg.namespaces import Base
 
 # Extra asserted graphs produced from external sources: (graph name, builder).
 ExtraGraph = Callable[[Base], Graph]
@@ -87,6 +88,11 @@ def build(
     base = Base(settings.base_iri)
     out = settings.output_dir
     corpus = corpus_reports(corpus_dir) if corpus_dir is not None else []
+    if any(r.synthetic for r in corpus) and out.resolve() == (ROOT / "out").resolve():
+        raise BuildError(
+            "synthetic reports are never built into the project's dataset (out/): "
+            "set HMIC_KG_OUTPUT_DIR to another folder"
+        )
     digest = input_hash(settings, corpus_dir)
     current = out / "current"
     stats_file = current / "stats.json"
@@ -134,12 +140,12 @@ def assemble(
             + ", ".join(f"{n:,} ({why})" for why, n in inference.dropped.most_common())
         )
     with _stage(report, "validate", log):
-        premises = sources.ontology + sources.asserted
-        for graph in extras.values():
-            premises += graph
-        validate(
-            sources.ontology, premises + inference.inferred, inference.errors, base, sources.origin
-        )
+        union = sources.ontology + sources.asserted  # one copy, grown in place
+        for graph in [*extras.values(), inference.inferred]:
+            union += graph
+        validate(sources.ontology, union, inference.errors, base, sources.origin)
+        del union
+        gc.collect()  # rdflib graphs hold reference cycles: free the copies before writing
     return {
         "ontology": sources.ontology,
         "asserted": sources.asserted,

@@ -18,9 +18,9 @@ from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from kg.pipeline.errors import BuildError
 from kg.config import DATA_DIR, ONTOLOGY_DIR, SOURCE_TEXT
 from kg.namespaces import AUTHORED_BASE, Base
+from kg.pipeline.errors import BuildError
 from kg.report import parse_report, report_graph
 
 SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
@@ -47,6 +47,7 @@ class CorpusReport:
     iri: str
     text: Path
     data: tuple[Path, ...]
+    synthetic: bool = False
 
     def rebased(self, base: Base) -> URIRef:
         """The report's IRI under the configured base."""
@@ -68,7 +69,9 @@ def corpus_reports(folder: Path) -> list[CorpusReport]:
         if not iri.startswith(AUTHORED_BASE):
             raise BuildError(f"{manifest}: the report IRI must start with {AUTHORED_BASE}")
         here = manifest.parent
-        reports.append(CorpusReport(here, iri, here / text, tuple(here / d for d in data)))
+        files = tuple(here / d for d in data)
+        synthetic = entry.get("synthetic") is True or iri.startswith(AUTHORED_BASE + SYNTHETIC_PATH)
+        reports.append(CorpusReport(here, iri, here / text, files, synthetic))
     return reports
 
 

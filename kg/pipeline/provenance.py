@@ -16,10 +16,10 @@ import hashlib
 
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
+from kg.namespaces import OA, Base
 from kg.pipeline.encode import id_namespace
 from kg.pipeline.errors import BuildError
 from kg.pipeline.mentions import mentions
-from kg.namespaces import OA, Base
 
 CONTEXT = 32
 

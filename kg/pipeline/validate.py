@@ -15,9 +15,9 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from kg.namespaces import Base
 from kg.pipeline.encode import SHAPES_FILE, parse_turtle
 from kg.pipeline.errors import BuildError
-from kg.namespaces import Base
 
 
 def _name(node: Node, graph: Graph) -> str:

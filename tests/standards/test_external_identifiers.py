@@ -8,8 +8,8 @@ import re
 import pytest
 from rdflib import Graph, Literal
 
-from kg.pipeline.external import EXTERNAL
 from kg.config import Settings
+from kg.pipeline.external import EXTERNAL
 
 TABLE_HEADING = "## Identifiers for the report's own entities"
 # How each kind of identifier in the table is written, and how it appears in the graph.
