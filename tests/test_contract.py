@@ -33,7 +33,7 @@ from kg.store.base import (
     StoreUnavailable,
 )
 from kg.store.remote import RemoteStore
-from web import queries
+from web.data import queries
 
 BASE = Base()
 PREFIXES = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in BASE.prefixes().items())

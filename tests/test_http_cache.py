@@ -1,4 +1,4 @@
-"""HTTP caching (web/http_cache.py): strong ETags and Cache-Control on every answer computed
+"""HTTP caching (web/http/cache.py): strong ETags and Cache-Control on every answer computed
 from the release, 304 before any query runs, exact Vary, gzip and brotli, fingerprinted static
 files, errors never stored, and a new release changing every ETag."""
 
@@ -18,7 +18,7 @@ import requests
 from kg.config import ROOT
 from kg.store.embedded import EmbeddedStore
 from web.app import create_app
-from web.http_cache import release_id
+from web.http.cache import release_id
 
 ASK = "ASK { ?s ?p ?o }"
 PAGES = [
@@ -334,7 +334,7 @@ def test_serving_doc_example(live_server, command, lines):
 
 
 def test_a_new_version_of_the_app_changes_the_code_fingerprint(tmp_path):
-    from web.http_cache import code_fingerprint
+    from web.http.cache import code_fingerprint
 
     (tmp_path / "web" / "templates").mkdir(parents=True)
     (tmp_path / "kg").mkdir()

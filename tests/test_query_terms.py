@@ -5,7 +5,7 @@ back to its IRI and needs no escape."""
 from __future__ import annotations
 
 from kg.namespaces import Base
-from web.query_terms import compact
+from web.pages.query_terms import compact
 
 
 def test_the_document_has_every_prefix_and_the_dataset_terms(client, settings):

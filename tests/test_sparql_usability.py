@@ -248,7 +248,7 @@ def test_the_unknown_term_check_never_costs_an_answer(settings):
 
 
 def test_pages_share_the_apps_known_terms(app):
-    from web.sparql import known_terms
+    from web.endpoint.sparql import known_terms
 
     with app.test_request_context("/query"):
         first = known_terms()

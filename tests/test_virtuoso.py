@@ -22,7 +22,7 @@ from kg.load import LoadError, load, split_graphs
 from kg.namespaces import Base
 from kg.store.base import QueryTimeout
 from kg.store.remote import RemoteStore
-from web import queries
+from web.data import queries
 
 pytestmark = pytest.mark.virtuoso
 

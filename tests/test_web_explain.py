@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rdflib import OWL, RDF, RDFS, Graph, Namespace
 
-from web.explain import Facts, derive, steps
+from web.model.explain import Facts, derive, steps
 
 EX = Namespace("http://example.org/")
 

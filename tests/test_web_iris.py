@@ -7,7 +7,7 @@ import pytest
 from werkzeug.exceptions import BadRequest
 
 from kg.namespaces import Base
-from web.iris import Iris, check_iri, check_path
+from web.model.iris import Iris, check_iri, check_path
 
 
 @pytest.fixture(params=["https://w3id.org/hmic-kg/", "http://example.org/kg/"])

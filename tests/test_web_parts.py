@@ -10,12 +10,12 @@ from kg.namespaces import Base
 from kg.sparql.guards import check_services
 from kg.sparql.lexer import analyse
 from kg.store.base import QuerySyntaxError
-from web import queries
-from web.query_editor import problem_of, with_prefixes
-from web.reader import locate, segments
-from web.search import rank, score, terms_of
-from web.svg import grade_scale, grouped_bars, neighbourhood, nice_ticks, wrap
-from web.terms import Shown, best_label, format_literal, format_number
+from web.data import queries
+from web.model.svg import grade_scale, grouped_bars, neighbourhood, nice_ticks, wrap
+from web.model.terms import Shown, best_label, format_literal, format_number
+from web.pages.query_editor import problem_of, with_prefixes
+from web.pages.reader import locate, segments
+from web.pages.search import rank, score, terms_of
 
 
 def test_dates_read_as_dates_and_numbers_are_grouped():

@@ -23,7 +23,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.config["STORE"] = store if store is not None else open_store(settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from web import blueprints, http_cache
+    from web import blueprints
+    from web.http import cache as http_cache
 
     http_cache.install(app)
     for blueprint in blueprints.all_blueprints():

@@ -2,7 +2,7 @@
 
 Reads the ontology (cached per app) and one query (``why``: the statements around the
 subject and object, transitive chains and inferred schema statements); runs the explainer
-(:mod:`web.explain`) and shows the derivation tree — rule, axiom and premises, down to the
+(:mod:`web.model.explain`) and shows the derivation tree — rule, axiom and premises, down to the
 asserted statements — with every term labelled and linked.
 """
 
@@ -15,11 +15,12 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from web import access, params
-from web.description import why_href
-from web.explain import Derivation, Facts, derive
-from web.iris import Iris
-from web.terms import Shown, best_label, show
+from web.data import access
+from web.http import params
+from web.model.description import why_href
+from web.model.explain import Derivation, Facts, derive
+from web.model.iris import Iris
+from web.model.terms import Shown, best_label, show
 
 bp = Blueprint("why", __name__)
 

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.store.base import StoreError
-from web import access
+from web.data import access
 
 bp = Blueprint("site", __name__)
 

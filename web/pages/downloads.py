@@ -1,7 +1,7 @@
 """The downloads page: the built dataset's dump files, listed with their sizes and formats and
 linked at the addresses the dataset's own metadata gives them (``<base>download/{name}``):
 the whole dataset in N-Quads, TriG and JSON-LD, and each named graph in Turtle and N-Triples.
-The files themselves are served by :mod:`web.joining`.
+The files themselves are served by :mod:`web.pages.joining`.
 
 Reads the file listing of ``settings.dataset_dir`` (only names matching a fixed pattern are
 listed); writes nothing. With a remote store there may be no local build: the page says so.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, render_template
 
-from web import access
+from web.data import access
 
 bp = Blueprint("downloads", __name__)
 DATASET_FILE = re.compile(r"^(dataset\.(nq|trig|jsonld)|stats\.json)$")

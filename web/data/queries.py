@@ -15,9 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from kg.namespaces import Base
-from web.iris import all_prefixes
+from web.model.iris import all_prefixes
 
-QUERY_DIR = Path(__file__).resolve().parent / "queries"
+QUERY_DIR = Path(__file__).resolve().parent.parent / "queries"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _USED = re.compile(r"(?<![\w<?$])([A-Za-z][\w-]*):(?!//)")
 

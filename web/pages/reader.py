@@ -19,9 +19,10 @@ from flask import Blueprint, abort, render_template
 from rdflib import Literal
 from rdflib.term import Node
 
-from web import access, params
-from web.iris import Iris
-from web.terms import best_label
+from web.data import access
+from web.http import params
+from web.model.iris import Iris
+from web.model.terms import best_label
 
 bp = Blueprint("reader", __name__)
 

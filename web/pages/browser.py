@@ -7,7 +7,8 @@ from flask import Blueprint
 
 def browser_blueprints() -> list[Blueprint]:
     """Every blueprint of the browser (imported here so the app pays for them only once)."""
-    from web import (
+    from web.http import site
+    from web.pages import (
         charts,
         classes,
         downloads,
@@ -16,7 +17,6 @@ def browser_blueprints() -> list[Blueprint]:
         query_editor,
         reader,
         search,
-        site,
         vocab,
         why,
     )

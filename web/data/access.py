@@ -20,9 +20,9 @@ from kg.config import Settings
 from kg.namespaces import Base
 from kg.store.base import GraphStore
 from kg.store.bindings import BindingError, inject
-from web import queries
-from web.iris import Iris, all_prefixes
-from web.terms import best_label
+from web.data import queries
+from web.model.iris import Iris, all_prefixes
+from web.model.terms import best_label
 
 _ONTOLOGY_LOCK = threading.Lock()
 

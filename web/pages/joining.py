@@ -23,7 +23,8 @@ from rdflib.namespace import DCAT, DCTERMS, RDFS, VOID
 from rdflib.term import Node
 
 from kg.pipeline.metadata import DATASET_DUMPS, DUMP_FORMATS
-from web import access, negotiation
+from web.data import access
+from web.http import formats as negotiation
 
 bp = Blueprint("joining", __name__)
 DUMP_NAME = re.compile(r"^(?:dataset\.(?:nq|trig|jsonld)|[a-z0-9][a-z0-9-]*\.(?:ttl|nt))$")
@@ -78,7 +79,7 @@ def export(table: str) -> Response:
     """One of the main tables (judgments, statistics, recommendations, initiatives) as CSV."""
     if table not in EXPORTS:
         abort(404)
-    from web import queries
+    from web.data import queries
 
     result = access.store().query(
         queries.load(f"export-{table}", access.base()), timeout=access.settings().query_timeout

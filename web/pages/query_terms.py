@@ -1,7 +1,7 @@
 """What the query editor completes: the prefix table and the dataset's own classes, properties
 and code-list concepts, as one small JSON document (``/query/terms.json``).
 
-Reads the ontology graph (cached on the app by :mod:`web.access`), the classes and properties
+Reads the ontology graph (cached on the app by :mod:`web.data.access`), the classes and properties
 the data uses (``query-terms.rq``) and the app's prefix table; writes nothing. The document is
 built once per app: the built dataset does not change while the app runs.
 """
@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from flask import current_app
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from web import access
+from web.data import access
 
 # A local name that needs no escape in SPARQL (PN_LOCAL without '\'-escapes or '%').
 _PLAIN_LOCAL = re.compile(r"^[A-Za-z0-9_]([\w.-]*[\w-])?$")

@@ -2,7 +2,7 @@
 changes) and the judgments on HMIC's four-grade scale, as server-rendered inline SVG.
 
 Reads two queries (``charts``: the observations; ``judgments``) and the cached ontology (the
-grades and their ranks); lays the pictures out with :mod:`web.svg`. Each chart comes with
+grades and their ranks); lays the pictures out with :mod:`web.model.svg`. Each chart comes with
 the same numbers as a table, so nothing depends on seeing the picture.
 """
 
@@ -16,10 +16,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 from rdflib.term import Node
 
-from web import access
-from web.iris import Iris
-from web.svg import BarChart, GradeScale, grade_scale, grouped_bars
-from web.terms import format_number
+from web.data import access
+from web.model.iris import Iris
+from web.model.svg import BarChart, GradeScale, grade_scale, grouped_bars
+from web.model.terms import format_number
 
 bp = Blueprint("charts", __name__)
 

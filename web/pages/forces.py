@@ -22,11 +22,11 @@ from rdflib.namespace import SKOS
 from rdflib.term import Node
 from werkzeug.exceptions import BadRequest
 
-from web import access
-from web.svg import BarChart, grouped_bars
+from web.data import access
+from web.model.svg import BarChart, grouped_bars
 
 bp = Blueprint("forces", __name__)
-SCRIPT = Path(__file__).resolve().parent / "templates" / "forces" / "forces.js"
+SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "forces" / "forces.js"
 QUESTIONS = ("reducing-crime", "investigating-offending", "tackling-asb")
 GRADES = ("outstanding", "good", "requires-improvement", "inadequate")
 STATUSES = ("disputed", "missing")

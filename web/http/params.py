@@ -13,7 +13,7 @@ from rdflib import Literal, URIRef
 from rdflib.util import from_n3
 from werkzeug.exceptions import BadRequest
 
-from web.iris import check_iri
+from web.model.iris import check_iri
 
 MAX_PAGE = 10_000
 _LITERAL = re.compile(

@@ -20,9 +20,10 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
-from web import access, negotiation
-from web.iris import Iris
-from web.terms import Shown, best_label, show
+from web.data import access
+from web.http import formats as negotiation
+from web.model.iris import Iris
+from web.model.terms import Shown, best_label, show
 
 bp = Blueprint("vocab", __name__)
 CHARACTERISTICS = {

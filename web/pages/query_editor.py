@@ -22,9 +22,11 @@ from kg.sparql.errors import explain
 from kg.sparql.guards import Limits, check_services, inspect
 from kg.sparql.prefixes import shift_positions
 from kg.store.base import QueryRefused, QueryResult, QuerySyntaxError, QueryTimeout, StoreError
-from web import access, params, queries, query_terms
-from web.iris import Iris
-from web.terms import Shown, show
+from web.data import access, queries
+from web.http import params
+from web.model.iris import Iris
+from web.model.terms import Shown, show
+from web.pages import query_terms
 
 bp = Blueprint("query", __name__)
 MAX_QUERY = 20_000

@@ -21,9 +21,9 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from kg.namespaces import SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE, Base
-from web.iris import Iris
-from web.reader import passage_place
-from web.terms import Shown, best_label, format_literal, show
+from web.model.iris import Iris
+from web.model.terms import Shown, best_label, format_literal, show
+from web.pages.reader import passage_place
 
 PAGE_SIZE = 20
 TEXT_PROPERTIES = (SKOS.definition, DCTERMS.description, RDFS.comment)

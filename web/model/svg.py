@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from web.terms import Shown, format_number
+from web.model.terms import Shown, format_number
 
 LABEL_WIDTH = 270
 PLOT_WIDTH = 380

@@ -14,10 +14,10 @@ from flask import Blueprint, render_template
 from rdflib import Literal
 from rdflib.term import Node
 
-from web import access
-from web.charts import grade_chart
-from web.iris import Iris
-from web.terms import Shown, format_literal, show
+from web.data import access
+from web.model.iris import Iris
+from web.model.terms import Shown, format_literal, show
+from web.pages.charts import grade_chart
 
 bp = Blueprint("home", __name__)
 

@@ -15,7 +15,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from web.iris import Iris
+from web.model.iris import Iris
 
 # Labels for common W3C terms the ontology does not label itself.
 KNOWN_LABELS = {

@@ -15,8 +15,9 @@ from flask import Blueprint, abort, render_template
 from rdflib import Literal
 from rdflib.term import Node
 
-from web import access, params
-from web.terms import Shown, best_label, show
+from web.data import access
+from web.http import params
+from web.model.terms import Shown, best_label, show
 
 bp = Blueprint("classes", __name__)
 PAGE_SIZE = 50

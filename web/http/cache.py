@@ -66,7 +66,7 @@ COMPRESSIBLE = (
     "application/sparql-results+xml",
     "image/svg+xml",
 )
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("web", "kg")  # the app's code, templates, queries and static files
 CODE_SUFFIXES = {".py", ".html", ".rq", ".css", ".js", ".svg", ".json", ".ttl", ".txt"}
 NOT_CODE = {"__pycache__", "node_modules"}
@@ -87,7 +87,7 @@ def release_id(store: GraphStore, settings: Settings) -> str:
     if isinstance(path, Path):
         return f"{path.parent.name}/{path.name}"
     from kg.namespaces import Base
-    from web import queries
+    from web.data import queries
 
     base_iri = settings.base_iri
     graph_iri = URIRef(base_iri + "id/graph/metadata")

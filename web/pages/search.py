@@ -18,9 +18,10 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS
 from rdflib.term import Node
 
-from web import access, params
-from web.iris import Iris
-from web.terms import Shown, best_label, show
+from web.data import access
+from web.http import params
+from web.model.iris import Iris
+from web.model.terms import Shown, best_label, show
 
 bp = Blueprint("search", __name__)
 MAX_TERMS = 6

@@ -22,9 +22,12 @@ from flask import (
 )
 from rdflib import URIRef
 
-from web import access, negotiation, params, svg
-from web.description import describe
-from web.reader import passage_place
+from web.data import access
+from web.http import formats as negotiation
+from web.http import params
+from web.model import svg
+from web.model.description import describe
+from web.pages.reader import passage_place
 
 bp = Blueprint("ld", __name__)
 
@@ -49,7 +52,7 @@ def document(path: str) -> Response:
 
 @bp.get("/def/<path:path>")
 def definition(path: str) -> Response:
-    """A vocabulary term or code-list concept (``/def/hmic`` itself is :mod:`web.vocab`)."""
+    """A vocabulary term or code-list concept (``/def/hmic`` itself is :mod:`web.pages.vocab`)."""
     return page_about(access.iris().iri("def", path))
 
 
