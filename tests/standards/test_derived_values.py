@@ -1,7 +1,9 @@
 """Derived values say they are derived: every value the report does not state — deadline dates,
 confidence-interval bounds, a year supplied for "from January", the comparisons with England
-and Wales and the indicators' directions — carries a PROV-O record naming its property and
-value and how it was made; no label or description presents a derived date as the report's."""
+and Wales, the indicators' directions, the first and last days of the reference periods —
+carries a PROV-O record naming its property and value and how it was made; every date in the
+data is either written in one of its subject's quotes or so marked; no label or description
+presents a derived date as the report's."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
+from rdflib import XSD, Literal
 
 from kg.report import parse_report
 from kg.store.embedded import EmbeddedStore
@@ -23,6 +26,7 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX time: <http://www.w3.org/2006/time#>
 PREFIX hmic: <https://w3id.org/hmic-kg/def/hmic/>
 PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
 """
 # Each kind of derived value, found by what it is rather than by a list of subjects.
 DERIVED = {
@@ -35,6 +39,16 @@ DERIVED = {
         "FILTER NOT EXISTS { ?s hmic:quote ?q FILTER (CONTAINS(?q, SUBSTR(STR(?v), 1, 4))) }"
     ),
 }
+# Every date-typed value in the report's data (the metadata graph describes the dataset, not the
+# report): its subject, and the quotes that could state it — the subject's own, or, for a blank
+# node (a period's beginning or end), those of the resource it belongs to.
+DATES = """
+GRAPH ?g { ?s ?p ?v }
+FILTER (?g != <https://w3id.org/hmic-kg/id/graph/metadata>)
+FILTER (isLiteral(?v) && DATATYPE(?v) IN (xsd:date, xsd:dateTime, xsd:gYearMonth, xsd:gYear))
+FILTER NOT EXISTS { ?s a hmic:ValueDerivation }
+"""
+QUOTES = "{ ?s hmic:quote ?q } UNION { ?owner ?link ?s FILTER (isBlank(?s)) ?owner hmic:quote ?q }"
 MARKED = """
 ?s prov:qualifiedDerivation ?record .
 ?record a hmic:ValueDerivation ; hmic:ofProperty ?p ; hmic:ofValue ?v ;
@@ -54,6 +68,55 @@ def test_every_derived_value_is_marked(store: EmbeddedStore, kind: str) -> None:
     assert found, f"no {kind} found: the rule that finds them is out of date"
     unmarked = _rows(store, f"{DERIVED[kind]} FILTER NOT EXISTS {{ {MARKED} }}")
     assert not unmarked, [f"{r['s']} {r['p']} {r['v']}" for r in unmarked]
+
+
+def as_the_report_writes(value: Literal) -> str:
+    """A date as the report writes it: "31 July 2014", "November 2014", "2015"."""
+    text = str(value)
+    if value.datatype == XSD.gYear:
+        return text
+    year, month, *day = text[:10].split("-")
+    words = f"{MONTHS[int(month) - 1]} {year}"
+    return f"{int(day[0])} {words}" if day else words
+
+
+def test_how_the_report_writes_a_date() -> None:
+    assert as_the_report_writes(Literal("2014-07-31", datatype=XSD.date)) == "31 July 2014"
+    assert as_the_report_writes(Literal("2014-11", datatype=XSD.gYearMonth)) == "November 2014"
+    assert as_the_report_writes(Literal("2015", datatype=XSD.gYear)) == "2015"
+
+
+def test_every_date_is_stated_by_the_report_or_marked_as_derived(store: EmbeddedStore) -> None:
+    rows = store.query(
+        f"""{PREFIXES} SELECT DISTINCT ?s ?p ?v ?q ?marked WHERE {{ {DATES}
+        OPTIONAL {{ {QUOTES} }}
+        BIND (EXISTS {{ {MARKED} }} AS ?marked) }}"""
+    ).rows
+    stated: dict[tuple[str, str, Literal], bool] = {}
+    for row in rows:
+        key = (str(row["s"]), str(row["p"]), row["v"])
+        said = "q" in row and as_the_report_writes(row["v"]) in str(row["q"])  # type: ignore[arg-type]
+        stated[key] = stated.get(key, False) or said or row["marked"].toPython()  # type: ignore[union-attr]
+    # the first and last days of the 11 reference periods with day-precise instants are among them
+    periods = {
+        k: v
+        for k, v in stated.items()
+        if k[1].endswith("#inXSDDate") and not k[0].startswith("http")
+    }
+    assert len(periods) == 22, periods
+    assert len(stated) >= 40
+    neither = [f"{s} {p} {v}" for (s, p, v), ok in stated.items() if not ok]
+    assert not neither, neither
+
+
+def test_no_date_the_report_writes_out_is_marked_as_derived(store: EmbeddedStore) -> None:
+    rows = store.query(
+        f"{PREFIXES} SELECT DISTINCT ?s ?p ?v ?q WHERE {{ {DATES} {MARKED} {{ {QUOTES} }} }}"
+    ).rows
+    days = {(str(r["s"]), r["v"]) for r in rows if not str(r["s"]).startswith("http")}
+    assert len(days) == 19  # of the 22 days of the periods; 31 July 2014 (×3) is the report's
+    written = [r for r in rows if as_the_report_writes(r["v"]) in str(r["q"])]  # type: ignore[arg-type]
+    assert not written, written
 
 
 def test_every_observation_with_a_comparator_is_compared(store: EmbeddedStore) -> None:
@@ -162,6 +225,14 @@ def test_the_page_says_a_value_is_derived(client: FlaskClient) -> None:
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "derived: six months after publication" in html
+
+
+def test_the_period_page_says_its_first_and_last_days_are_derived(client: FlaskClient) -> None:
+    html = client.get("/doc/period/12-months-to-2014-06").get_data(as_text=True)
+    assert "1 July 2013; derived: the first day of the 12 months to June 2014" in html
+    assert "30 June 2014; derived: the last day of June 2014" in html
+    stated = client.get("/doc/period/as-of-2014-07-31").get_data(as_text=True)
+    assert "31 July 2014" in stated and "derived:" not in stated
 
 
 def test_the_home_page_gives_the_reports_deadline_words_and_marks_the_date(
