@@ -9,6 +9,7 @@ better/worse where the indicator has a direction), each derived value marked wit
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
@@ -48,11 +49,11 @@ def comparisons(base: Base, ontology: Graph, asserted: Graph) -> Graph:
         g.add((comparison, PROV.wasDerivedFrom, obs))
         g.add((comparison, PROV.wasDerivedFrom, comparator))
         sources = (obs, comparator)
-        _derived(
+        mark_derived(
             g, base, comparison, hmic.difference, Literal(difference, datatype=XSD.decimal),
             f"derived: this value ({a}) minus the comparator's ({b})", sources,
         )  # fmt: skip
-        _derived(
+        mark_derived(
             g, base, comparison, hmic.comparisonResult, result,
             f"derived: {a} compared with {b}", sources,
         )  # fmt: skip
@@ -61,7 +62,7 @@ def comparisons(base: Base, ontology: Graph, asserted: Graph) -> Graph:
         if direction in (hmic.HigherIsBetter, hmic.LowerIsBetter):
             assessment = _assessment(result, direction, hmic)
             why = "higher" if direction == hmic.HigherIsBetter else "lower"
-            _derived(
+            mark_derived(
                 g, base, comparison, hmic.assessment, assessment,
                 f"derived: the comparison read with the project's modelling that a {why} "
                 "figure is better", (*sources, indicator),
@@ -77,7 +78,7 @@ def _assessment(result: Node, direction: Node, hmic: Namespace) -> URIRef:
     return hmic.Better if better else hmic.Worse
 
 
-def _derived(
+def mark_derived(
     g: Graph,
     base: Base,
     subject: URIRef,
@@ -88,7 +89,7 @@ def _derived(
 ) -> None:
     """Add ``subject prop value`` and the value derivation that marks it."""
     hmic = base.HMIC
-    record = base.ID[f"derivation/{_slug(base, subject)}-{str(prop).rsplit('/', 1)[-1]}"]
+    record = base.ID[f"derivation/{_slug(base, subject)}-{re.split('[/#]', str(prop))[-1]}"]
     g.add((subject, prop, value))
     g.add((subject, PROV.qualifiedDerivation, record))
     g.add((record, RDF.type, hmic.ValueDerivation))

@@ -14,9 +14,10 @@ every named graph — a triple held by two graphs counts once.
 from __future__ import annotations
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, SKOS, TIME, VOID
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, QB, SKOS, TIME, VOID
 
 from kg.namespaces import ONS, SDMX_DIMENSION, WD, Base
+from kg.pipeline.derived import mark_derived
 
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -231,7 +232,8 @@ def _coverage(g: Graph, base: Base, dataset: URIRef, graphs: dict[str, Graph]) -
         g.add((base.ID[place], RDF.type, DCTERMS.Location))
     asserted = graphs.get("asserted", Graph())
     starts, ends = [], []
-    for period in set(asserted.objects(None, SDMX_DIMENSION.refPeriod)):
+    periods = sorted(set(asserted.objects(None, SDMX_DIMENSION.refPeriod)))
+    for period in periods:
         for edge, found in ((TIME.hasBeginning, starts), (TIME.hasEnd, ends)):
             for instant in asserted.objects(period, edge):
                 found += [d.toPython() for d in asserted.objects(instant, TIME.inXSDDate)]
@@ -240,7 +242,9 @@ def _coverage(g: Graph, base: Base, dataset: URIRef, graphs: dict[str, Graph]) -
     coverage = base.ID["dataset/hmic-kg/temporal-coverage"]
     g.add((dataset, DCTERMS.temporal, coverage))
     g.add((coverage, RDF.type, DCTERMS.PeriodOfTime))
-    _label(g, coverage, f"{min(starts)} to {max(ends)}")
+    _label(
+        g, coverage, f"Reference periods of the statistics (derived: {min(starts)} to {max(ends)})"
+    )
     g.add(
         (
             coverage,
@@ -252,8 +256,13 @@ def _coverage(g: Graph, base: Base, dataset: URIRef, graphs: dict[str, Graph]) -
             ),
         )
     )
-    g.add((coverage, DCAT.startDate, Literal(min(starts), datatype=XSD.date)))
-    g.add((coverage, DCAT.endDate, Literal(max(ends), datatype=XSD.date)))
+    sources = tuple(sorted(asserted.subjects(RDF.type, QB.DataSet)))  # the statistics
+    for prop, value, how in (
+        (DCAT.startDate, min(starts), "derived: the earliest first day of the reference periods"),
+        (DCAT.endDate, max(ends), "derived: the latest last day of the reference periods"),
+    ):
+        literal = Literal(value, datatype=XSD.date)
+        mark_derived(g, base, coverage, prop, literal, f"{how} of the statistics", sources)
 
 
 def _distribution(g: Graph, dist: URIRef, title: str, what: str, media: str) -> None:

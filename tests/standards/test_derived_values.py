@@ -32,6 +32,10 @@ PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
 DERIVED = {
     "deadline dates": "?s a hmic:Deadline ; time:inXSDDate ?v . BIND (time:inXSDDate AS ?p)",
     "confidence-interval bounds": "VALUES ?p { hmic:ciLower hmic:ciUpper } ?s ?p ?v",
+    "the dataset's temporal coverage": (
+        "VALUES ?p { <http://www.w3.org/ns/dcat#startDate> <http://www.w3.org/ns/dcat#endDate> } "
+        "?s ?p ?v"
+    ),
     "comparisons": ("VALUES ?p { hmic:difference hmic:comparisonResult hmic:assessment } ?s ?p ?v"),
     # an expected date whose year none of the subject's quotes gives
     "expected dates": (
