@@ -1,7 +1,8 @@
 """Search: text search over labels and descriptions, ranked, with type filters.
 
-Reads one query (``search``) with the user's terms bound as literals (never spliced into the
-query text); ranks the hits in Python — a match in the label counts more than one in a
+Reads the app's text index (:mod:`web.data.text_index`, built with one query the first time
+anyone searches; the user's terms never reach a query), which finds the texts containing every
+term; ranks the hits in Python — a match in the label counts more than one in a
 description, which counts more than one in a passage of the report — and offers the types of
 the hits as filters (``?type=<class IRI>``).
 """
@@ -19,6 +20,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS
 from rdflib.term import Node
 
 from web.data import access
+from web.data.text_index import Match, text_index
 from web.http import params
 from web.model.iris import Iris
 from web.model.terms import Shown, best_label, show
@@ -66,24 +68,36 @@ def score(text: str, prop: str, terms: list[str], phrase: str, hmic_text: str) -
 
 
 def rank(rows: list[dict[str, Node]], terms: list[str], hmic_text: str) -> list[Hit]:
-    """Group the rows of the ``search`` query by resource and order them, best first."""
-    phrase = " ".join(terms)
+    """Group rows (``s``, ``prop``, ``text``, optional ``type`` and ``label``) by resource and
+    order them, best first."""
     hits: dict[Node, Hit] = {}
-    seen: set[tuple[Node, str, str]] = set()
     for row in rows:
-        node = row["s"]
-        hit = hits.setdefault(node, Hit(node))
+        hit = hits.setdefault(row["s"], Hit(row["s"]))
         if "type" in row:
             hit.types.add(str(row["type"]))
         label = row.get("label")
         if isinstance(label, Literal) and label not in hit.labels:
             hit.labels.append(label)
-        text, prop = str(row["text"]), str(row["prop"])
+    matches = [Match(row["s"], str(row["prop"]), str(row["text"])) for row in rows]
+    return rank_matches(matches, terms, hmic_text, hits)
+
+
+def rank_matches(
+    matches: list[Match], terms: list[str], hmic_text: str, hits: dict[Node, Hit] | None = None
+) -> list[Hit]:
+    """Group the matching texts by resource and order the resources, best first."""
+    phrase = " ".join(terms)
+    hits = {} if hits is None else hits
+    seen: set[tuple[Node, str, str]] = set()
+    for match in matches:
+        node, text, prop = match.node, match.text, match.prop
+        hit = hits.get(node)
+        if hit is None:
+            hit = hits[node] = Hit(node)
         if (node, prop, text) in seen:
             continue
         seen.add((node, prop, text))
-        value = score(text, prop, terms, phrase, hmic_text)
-        hit.score += value
+        hit.score += score(text, prop, terms, phrase, hmic_text)
         if prop not in LABELS:
             # Descriptions before passage texts, then the shortest: whatever the row order.
             candidate = (prop == hmic_text, len(text), text)
@@ -117,10 +131,12 @@ def search() -> str:
     facets: list[tuple[Shown, int, str]] = []
     labels = _type_labels()
     if terms:
-        padded = terms + [""] * (MAX_TERMS - len(terms))
-        bindings = {f"t{i + 1}": Literal(t) for i, t in enumerate(padded)}
-        rows = access.select("search", **bindings)
-        hits = rank(rows, terms, str(access.base().HMIC.text))
+        index = text_index()
+        hits = rank_matches(index.matching(terms), terms, str(access.base().HMIC.text))
+        for hit in hits:
+            types, hit_labels = index.about(hit.node)
+            hit.types.update(types)
+            hit.labels.extend(hit_labels)
         facets = _facets(hits, iris, query, labels)
         if type_filter is not None:
             hits = [h for h in hits if str(type_filter) in h.types]
