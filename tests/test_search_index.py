@@ -9,9 +9,10 @@ index (web/data/text_index.py, built from the ``search-texts`` query) must find 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from kg.namespaces import Base
@@ -113,3 +114,33 @@ def test_search_page_pages_many_hits(client):
     assert len(re.findall(r'<p class="hit-title">', page)) == 20
     last = client.get(f"/search?q=e&page={(total + 19) // 20}").get_data(as_text=True)
     assert 1 <= len(re.findall(r'<p class="hit-title">', last)) <= 20
+
+
+@pytest.mark.external
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("remote_store", id="oxigraph"),
+        pytest.param("virtuoso_store", id="virtuoso", marks=pytest.mark.virtuoso),
+    ],
+)
+def test_a_remote_server_gives_the_same_index(request, settings, index, backend):
+    remote = request.getfixturevalue(backend)
+    text = queries.load("search-texts", Base(settings.base_iri))
+    other = TextIndex.from_rows(remote.query(text).rows)
+
+    def name(node) -> str:  # blank node labels are each server's own
+        return "_:" if isinstance(node, BNode) else str(node)
+
+    def entries(ix: TextIndex) -> Counter:
+        return Counter(
+            (name(ix.nodes[n]), p, t, ix.types[n])
+            for n, p, t in zip(ix.text_node, ix.text_prop, ix.texts, strict=True)
+        )
+
+    assert entries(other) == entries(index) and entries(index)
+    for query in SEARCHES:
+        terms = terms_of(query)
+        assert Counter((name(m.node), m.prop, m.text) for m in other.matching(terms)) == Counter(
+            (name(m.node), m.prop, m.text) for m in index.matching(terms)
+        )
