@@ -4,17 +4,19 @@ Reads the app's text index (:mod:`web.data.text_index`, built with one query the
 anyone searches; the user's terms never reach a query), which finds the texts containing every
 term; ranks the hits in Python — a match in the label counts more than one in a
 description, which counts more than one in a passage of the report — and offers the types of
-the hits as filters (``?type=<class IRI>``).
+the hits as filters (``?type=<class IRI>``). The ranked hits of the last searches are kept per
+app, so paging through them or filtering them by type does not search again.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+import threading
+from collections import Counter, OrderedDict, defaultdict
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS
 from rdflib.term import Node
@@ -28,6 +30,8 @@ from web.model.terms import Shown, best_label, show
 bp = Blueprint("search", __name__)
 MAX_TERMS = 6
 PAGE_SIZE = 20
+REMEMBERED = 64  # searches whose ranked hits are kept per app
+_LOCK = threading.Lock()
 LABELS = {str(p) for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel, DCTERMS.title, FOAF.name)}
 
 
@@ -119,6 +123,29 @@ def snippet(text: str, terms: list[str], width: int = 220) -> str:
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
 
 
+def ranked(terms: tuple[str, ...]) -> tuple[list[Hit], Counter[str]]:
+    """The hits for ``terms``, best first, and how many hits have each type; the last
+    :data:`REMEMBERED` searches are kept per app (the dataset does not change while it runs)."""
+    cache = current_app.extensions.setdefault("hmic_web", {})
+    with _LOCK:
+        remembered = cache.setdefault("searches", OrderedDict())
+        if terms in remembered:
+            remembered.move_to_end(terms)
+            return remembered[terms]
+    index = text_index()
+    hits = rank_matches(index.matching(list(terms)), list(terms), str(access.base().HMIC.text))
+    for hit in hits:
+        types, hit_labels = index.about(hit.node)
+        hit.types.update(types)
+        hit.labels.extend(hit_labels)
+    answer = (hits, Counter(t for h in hits for t in h.types))
+    with _LOCK:
+        remembered[terms] = answer
+        while len(remembered) > REMEMBERED:
+            remembered.popitem(last=False)
+    return answer
+
+
 @bp.get("/search")
 def search() -> str:
     """Search results for ``?q=`` (optionally ``&type=<class IRI>`` and ``&page=N``)."""
@@ -131,17 +158,13 @@ def search() -> str:
     facets: list[tuple[Shown, int, str]] = []
     labels = _type_labels()
     if terms:
-        index = text_index()
-        hits = rank_matches(index.matching(terms), terms, str(access.base().HMIC.text))
-        for hit in hits:
-            types, hit_labels = index.about(hit.node)
-            hit.types.update(types)
-            hit.labels.extend(hit_labels)
-        facets = _facets(hits, iris, query, labels)
+        hits, counts = ranked(tuple(terms))
+        facets = _facets(counts, iris, query, labels)
         if type_filter is not None:
             hits = [h for h in hits if str(type_filter) in h.types]
     pages = max(1, math.ceil(len(hits) / PAGE_SIZE))
-    shown_hits = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    # copies: the ranked hits are shared by every request for the same terms
+    shown_hits = [replace(h) for h in hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     for hit in shown_hits:
         hit.shown = show(hit.node, iris, best_label(hit.labels))
         if hit.snippet:
@@ -172,12 +195,12 @@ def _type_labels() -> dict[str, str]:
 
 
 def _facets(
-    hits: list[Hit], iris: Iris, query: str, labels: dict[str, str]
+    counts: Counter[str], iris: Iris, query: str, labels: dict[str, str]
 ) -> list[tuple[Shown, int, str]]:
     """The project's own classes among the hits' types, most frequent first."""
-    counts = Counter(t for h in hits for t in h.types if iris.is_internal(t))
+    internal = [(iri, n) for iri, n in counts.items() if iris.is_internal(iri)]
     out = []
-    for iri, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:12]:
+    for iri, n in sorted(internal, key=lambda item: (-item[1], item[0]))[:12]:
         href = f"{iris.root}/search?{urlencode({'q': query, 'type': iri})}"
         out.append((show(URIRef(iri), iris, labels.get(iri)), n, href))
     return out
