@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask import current_app
 from rdflib import Literal
@@ -28,8 +29,7 @@ _LOCK = threading.Lock()
 _LABEL_PROPS = (str(RDFS.label), str(SKOS.prefLabel))
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """One text that contains every term: its resource, property and the text itself."""
 
     node: Node
@@ -113,13 +113,12 @@ class TextIndex:
             return []
         rarest = max(terms, key=len)  # the longest term is the most selective, as a rule
         others = [t for t in terms if t != rarest]
-        out = []
-        for number in self._containing(rarest):
-            lowered = self.haystack[self.starts[number] : self._end(number)]
-            if all(t in lowered for t in others):
-                node = self.nodes[self.text_node[number]]
-                out.append(Match(node, self.text_prop[number], self.texts[number]))
-        return out
+        nodes, text_node, props, texts = self.nodes, self.text_node, self.text_prop, self.texts
+        found = self._containing(rarest)
+        if others:
+            haystack, starts, end = self.haystack, self.starts, self._end
+            found = [n for n in found if all(t in haystack[starts[n] : end(n)] for t in others)]
+        return [Match(nodes[text_node[n]], props[n], texts[n]) for n in found]
 
     def about(self, node: Node) -> tuple[frozenset[str], list[Literal]]:
         """The types and the labels (``rdfs:label``, ``skos:prefLabel``) of ``node``."""
