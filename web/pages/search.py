@@ -82,25 +82,20 @@ def rank(rows: list[dict[str, Node]], terms: list[str], hmic_text: str) -> list[
         label = row.get("label")
         if isinstance(label, Literal) and label not in hit.labels:
             hit.labels.append(label)
-    matches = [Match(row["s"], str(row["prop"]), str(row["text"])) for row in rows]
-    return rank_matches(matches, terms, hmic_text, hits)
+    matches = dict.fromkeys(Match(row["s"], str(row["prop"]), str(row["text"])) for row in rows)
+    return rank_matches(list(matches), terms, hmic_text, hits)
 
 
 def rank_matches(
     matches: list[Match], terms: list[str], hmic_text: str, hits: dict[Node, Hit] | None = None
 ) -> list[Hit]:
-    """Group the matching texts by resource and order the resources, best first."""
+    """Group the matching texts (each once) by resource and order the resources, best first."""
     phrase = " ".join(terms)
     hits = {} if hits is None else hits
-    seen: set[tuple[Node, str, str]] = set()
-    for match in matches:
-        node, text, prop = match.node, match.text, match.prop
+    for node, prop, text in matches:
         hit = hits.get(node)
         if hit is None:
             hit = hits[node] = Hit(node)
-        if (node, prop, text) in seen:
-            continue
-        seen.add((node, prop, text))
         hit.score += score(text, prop, terms, phrase, hmic_text)
         if prop not in LABELS:
             # Descriptions before passage texts, then the shortest: whatever the row order.
