@@ -30,7 +30,7 @@ from web.model.terms import Shown, best_label, show
 bp = Blueprint("search", __name__)
 MAX_TERMS = 6
 PAGE_SIZE = 20
-REMEMBERED = 64  # searches whose ranked hits are kept per app
+REMEMBERED = 32  # searches whose ranked hits are kept per app (at N = 43: ≤ 2 MB each)
 _LOCK = threading.Lock()
 LABELS = {str(p) for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel, DCTERMS.title, FOAF.name)}
 
@@ -43,7 +43,7 @@ class Hit:
     score: float = 0.0
     snippet: str | None = None
     snippet_from_passage: bool = False
-    types: set[str] = field(default_factory=set)
+    types: set[str] | frozenset[str] = field(default_factory=set)
     labels: list[Literal] = field(default_factory=list)
     shown: Shown | None = None
 
@@ -78,7 +78,7 @@ def rank(rows: list[dict[str, Node]], terms: list[str], hmic_text: str) -> list[
     for row in rows:
         hit = hits.setdefault(row["s"], Hit(row["s"]))
         if "type" in row:
-            hit.types.add(str(row["type"]))
+            hit.types = hit.types | {str(row["type"])}
         label = row.get("label")
         if isinstance(label, Literal) and label not in hit.labels:
             hit.labels.append(label)
@@ -129,10 +129,8 @@ def ranked(terms: tuple[str, ...]) -> tuple[list[Hit], Counter[str]]:
             return remembered[terms]
     index = text_index()
     hits = rank_matches(index.matching(list(terms)), list(terms), str(access.base().HMIC.text))
-    for hit in hits:
-        types, hit_labels = index.about(hit.node)
-        hit.types.update(types)
-        hit.labels.extend(hit_labels)
+    for hit in hits:  # the index's own sets and lists, shared, not copied
+        hit.types, hit.labels = index.about(hit.node)
     answer = (hits, Counter(t for h in hits for t in h.types))
     with _LOCK:
         remembered[terms] = answer
