@@ -1,24 +1,28 @@
 """Search: text search over labels and descriptions, ranked, with type filters.
 
-Reads one query (``search``) with the user's terms bound as literals (never spliced into the
-query text); ranks the hits in Python — a match in the label counts more than one in a
+Reads the app's text index (:mod:`web.data.text_index`, built with one query the first time
+anyone searches; the user's terms never reach a query), which finds the texts containing every
+term; ranks the hits in Python — a match in the label counts more than one in a
 description, which counts more than one in a passage of the report — and offers the types of
-the hits as filters (``?type=<class IRI>``).
+the hits as filters (``?type=<class IRI>``). The ranked hits of the last searches are kept per
+app, so paging through them or filtering them by type does not search again.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+import threading
+from collections import Counter, OrderedDict, defaultdict
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS
 from rdflib.term import Node
 
 from web.data import access
+from web.data.text_index import Match, text_index
 from web.http import params
 from web.model.iris import Iris
 from web.model.terms import Shown, best_label, show
@@ -26,6 +30,8 @@ from web.model.terms import Shown, best_label, show
 bp = Blueprint("search", __name__)
 MAX_TERMS = 6
 PAGE_SIZE = 20
+REMEMBERED = 32  # searches whose ranked hits are kept per app (at N = 43: ≤ 2 MB each)
+_LOCK = threading.Lock()
 LABELS = {str(p) for p in (RDFS.label, SKOS.prefLabel, SKOS.altLabel, DCTERMS.title, FOAF.name)}
 
 
@@ -37,7 +43,7 @@ class Hit:
     score: float = 0.0
     snippet: str | None = None
     snippet_from_passage: bool = False
-    types: set[str] = field(default_factory=set)
+    types: set[str] | frozenset[str] = field(default_factory=set)
     labels: list[Literal] = field(default_factory=list)
     shown: Shown | None = None
 
@@ -66,24 +72,31 @@ def score(text: str, prop: str, terms: list[str], phrase: str, hmic_text: str) -
 
 
 def rank(rows: list[dict[str, Node]], terms: list[str], hmic_text: str) -> list[Hit]:
-    """Group the rows of the ``search`` query by resource and order them, best first."""
-    phrase = " ".join(terms)
+    """Group rows (``s``, ``prop``, ``text``, optional ``type`` and ``label``) by resource and
+    order them, best first."""
     hits: dict[Node, Hit] = {}
-    seen: set[tuple[Node, str, str]] = set()
     for row in rows:
-        node = row["s"]
-        hit = hits.setdefault(node, Hit(node))
+        hit = hits.setdefault(row["s"], Hit(row["s"]))
         if "type" in row:
-            hit.types.add(str(row["type"]))
+            hit.types = hit.types | {str(row["type"])}
         label = row.get("label")
         if isinstance(label, Literal) and label not in hit.labels:
             hit.labels.append(label)
-        text, prop = str(row["text"]), str(row["prop"])
-        if (node, prop, text) in seen:
-            continue
-        seen.add((node, prop, text))
-        value = score(text, prop, terms, phrase, hmic_text)
-        hit.score += value
+    matches = dict.fromkeys(Match(row["s"], str(row["prop"]), str(row["text"])) for row in rows)
+    return rank_matches(list(matches), terms, hmic_text, hits)
+
+
+def rank_matches(
+    matches: list[Match], terms: list[str], hmic_text: str, hits: dict[Node, Hit] | None = None
+) -> list[Hit]:
+    """Group the matching texts (each once) by resource and order the resources, best first."""
+    phrase = " ".join(terms)
+    hits = {} if hits is None else hits
+    for node, prop, text in matches:
+        hit = hits.get(node)
+        if hit is None:
+            hit = hits[node] = Hit(node)
+        hit.score += score(text, prop, terms, phrase, hmic_text)
         if prop not in LABELS:
             # Descriptions before passage texts, then the shortest: whatever the row order.
             candidate = (prop == hmic_text, len(text), text)
@@ -105,6 +118,27 @@ def snippet(text: str, terms: list[str], width: int = 220) -> str:
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
 
 
+def ranked(terms: tuple[str, ...]) -> tuple[list[Hit], Counter[str]]:
+    """The hits for ``terms``, best first, and how many hits have each type; the last
+    :data:`REMEMBERED` searches are kept per app (the dataset does not change while it runs)."""
+    cache = current_app.extensions.setdefault("hmic_web", {})
+    with _LOCK:
+        remembered = cache.setdefault("searches", OrderedDict())
+        if terms in remembered:
+            remembered.move_to_end(terms)
+            return remembered[terms]
+    index = text_index()
+    hits = rank_matches(index.matching(list(terms)), list(terms), str(access.base().HMIC.text))
+    for hit in hits:  # the index's own sets and lists, shared, not copied
+        hit.types, hit.labels = index.about(hit.node)
+    answer = (hits, Counter(t for h in hits for t in h.types))
+    with _LOCK:
+        remembered[terms] = answer
+        while len(remembered) > REMEMBERED:
+            remembered.popitem(last=False)
+    return answer
+
+
 @bp.get("/search")
 def search() -> str:
     """Search results for ``?q=`` (optionally ``&type=<class IRI>`` and ``&page=N``)."""
@@ -117,15 +151,13 @@ def search() -> str:
     facets: list[tuple[Shown, int, str]] = []
     labels = _type_labels()
     if terms:
-        padded = terms + [""] * (MAX_TERMS - len(terms))
-        bindings = {f"t{i + 1}": Literal(t) for i, t in enumerate(padded)}
-        rows = access.select("search", **bindings)
-        hits = rank(rows, terms, str(access.base().HMIC.text))
-        facets = _facets(hits, iris, query, labels)
+        hits, counts = ranked(tuple(terms))
+        facets = _facets(counts, iris, query, labels)
         if type_filter is not None:
             hits = [h for h in hits if str(type_filter) in h.types]
     pages = max(1, math.ceil(len(hits) / PAGE_SIZE))
-    shown_hits = hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    # copies: the ranked hits are shared by every request for the same terms
+    shown_hits = [replace(h) for h in hits[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     for hit in shown_hits:
         hit.shown = show(hit.node, iris, best_label(hit.labels))
         if hit.snippet:
@@ -156,12 +188,12 @@ def _type_labels() -> dict[str, str]:
 
 
 def _facets(
-    hits: list[Hit], iris: Iris, query: str, labels: dict[str, str]
+    counts: Counter[str], iris: Iris, query: str, labels: dict[str, str]
 ) -> list[tuple[Shown, int, str]]:
     """The project's own classes among the hits' types, most frequent first."""
-    counts = Counter(t for h in hits for t in h.types if iris.is_internal(t))
+    internal = [(iri, n) for iri, n in counts.items() if iris.is_internal(iri)]
     out = []
-    for iri, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:12]:
+    for iri, n in sorted(internal, key=lambda item: (-item[1], item[0]))[:12]:
         href = f"{iris.root}/search?{urlencode({'q': query, 'type': iri})}"
         out.append((show(URIRef(iri), iris, labels.get(iri)), n, href))
     return out
