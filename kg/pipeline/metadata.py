@@ -256,7 +256,9 @@ def _coverage(g: Graph, base: Base, dataset: URIRef, graphs: dict[str, Graph]) -
             ),
         )
     )
-    sources = tuple(sorted(asserted.subjects(RDF.type, QB.DataSet)))  # the statistics
+    sources = tuple(  # the report's own statistics (a corpus build's synthetic ones stay out)
+        sorted(d for d in asserted.subjects(RDF.type, QB.DataSet) if d.startswith(base.ID))
+    )
     for prop, value, how in (
         (DCAT.startDate, min(starts), "derived: the earliest first day of the reference periods"),
         (DCAT.endDate, max(ends), "derived: the latest last day of the reference periods"),
