@@ -140,6 +140,14 @@ def _small(answer: tuple[Any, ...]) -> bool:
     return True
 
 
+def _used(prefixes: Mapping[str, str] | None, sparql: str) -> dict[str, str] | None:
+    """The predeclared prefixes the text may use (its ``name:`` occurs in it): the engine
+    then parses a few prefixes, not the whole table, and the request frame stays small."""
+    if not prefixes:
+        return None
+    return {name: iri for name, iri in prefixes.items() if f"{name}:" in sparql} or None
+
+
 @lru_cache(maxsize=1 << 16)
 def _node(term: tuple[Any, ...]) -> Node:
     """The rdflib term of a worker protocol tuple (memoised: rdflib terms are immutable, and
@@ -264,7 +272,7 @@ class EmbeddedStore:
         prefixes: Mapping[str, str] | None = None,
     ) -> tuple[Any, ...]:
         analysis = inspect(sparql, self.limits)
-        table = dict(prefixes) if prefixes else None
+        table = _used(prefixes, sparql)
         remembered = (sparql, tuple(sorted(table.items()))) if table else sparql
         with self._lock:
             known = self._syntax_errors.get(remembered)
