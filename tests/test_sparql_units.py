@@ -424,29 +424,3 @@ def test_tsv_is_cut_after_the_header_and_cap_rows():
     cut, truncated = _cut_tsv(tsv, 4)
     assert truncated and cut.count(b"\n") == 5
     assert _cut_tsv(tsv, 10) == (tsv, False)
-
-
-# -- kg serve's CPU plan ----------------------------------------------------------------------
-
-
-def test_workers_are_spread_over_the_cpus_and_a_respawn_takes_the_free_one():
-    import os
-    from types import SimpleNamespace
-
-    from kg.serve import _pre_fork, pins
-
-    cpus = sorted(os.sched_getaffinity(0))
-    server = SimpleNamespace(WORKERS={})
-    workers = []
-    for pid in range(len(cpus)):
-        worker = SimpleNamespace()
-        _pre_fork(server, worker)
-        server.WORKERS[pid] = worker
-        workers.append(worker)
-    assert sorted(w.cpu for w in workers) == cpus
-    freed = workers[0].cpu
-    del server.WORKERS[0]
-    respawned = SimpleNamespace()
-    _pre_fork(server, respawned)
-    assert respawned.cpu == freed
-    assert pins(len(cpus)) and not pins(len(cpus) - 1)

@@ -49,6 +49,8 @@ from kg.store.base import (
 MERGE_DEFAULT_GRAPH = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 STORE_DIR = "store"  # the on-disk store's folder in a release, next to dataset.nq
 SYNTAX_CACHE = 1024  # query texts whose syntax error is remembered
+PREFIX_CACHE = 4096  # query texts whose predeclared prefixes in use are remembered
+_UNSEEN = object()
 
 
 def to_rdflib(term: object) -> Node:
@@ -140,6 +142,14 @@ def _small(answer: tuple[Any, ...]) -> bool:
     return True
 
 
+def _used(prefixes: Mapping[str, str] | None, sparql: str) -> dict[str, str] | None:
+    """The predeclared prefixes the text may use (its ``name:`` occurs in it): the engine
+    then parses a few prefixes, not the whole table, and the request frame stays small."""
+    if not prefixes:
+        return None
+    return {name: iri for name, iri in prefixes.items() if f"{name}:" in sparql} or None
+
+
 @lru_cache(maxsize=1 << 16)
 def _node(term: tuple[Any, ...]) -> Node:
     """The rdflib term of a worker protocol tuple (memoised: rdflib terms are immutable, and
@@ -191,6 +201,8 @@ class EmbeddedStore:
         self._syntax_errors: OrderedDict[str | tuple[Any, ...], str] = OrderedDict()
         self._answers: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self.cache_entries = settings.result_cache_entries
+        self._prefix_table: Mapping[str, str] | None = None
+        self._prefixes_used: dict[str, dict[str, str] | None] = {}
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -264,7 +276,7 @@ class EmbeddedStore:
         prefixes: Mapping[str, str] | None = None,
     ) -> tuple[Any, ...]:
         analysis = inspect(sparql, self.limits)
-        table = dict(prefixes) if prefixes else None
+        table = self._prefixes_of(prefixes, sparql)
         remembered = (sparql, tuple(sorted(table.items()))) if table else sparql
         with self._lock:
             known = self._syntax_errors.get(remembered)
@@ -309,6 +321,23 @@ class EmbeddedStore:
         if answer[0] == "query":
             raise QueryRefused(f"the query cannot be evaluated: {message}")
         raise StoreUnavailable(f"the query engine failed: {message}")
+
+    def _prefixes_of(
+        self, prefixes: Mapping[str, str] | None, sparql: str
+    ) -> dict[str, str] | None:
+        """:func:`_used`, remembered per text while the same table is passed (the endpoint
+        passes one table for the app's lifetime; a scan of it costs more than the lookup)."""
+        if not prefixes:
+            return None
+        if prefixes is not self._prefix_table:
+            self._prefix_table, self._prefixes_used = prefixes, {}
+        found = self._prefixes_used.get(sparql, _UNSEEN)
+        if found is _UNSEEN:
+            found = _used(prefixes, sparql)
+            if len(self._prefixes_used) >= PREFIX_CACHE:
+                self._prefixes_used.clear()
+            self._prefixes_used[sparql] = found
+        return found  # type: ignore[return-value]
 
     def _services(self) -> WorkerPool:
         with self._lock:

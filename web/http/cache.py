@@ -212,7 +212,7 @@ class HttpCache:
         for part in (
             release,
             self.fingerprint,
-            request.host_url,
+            request.scheme + "://" + request.host,  # (host_url: a slower IRI conversion)
             request.script_root + request.path,
             request.query_string.decode("latin-1"),
             coding,
