@@ -151,20 +151,27 @@ def kg_serve(
         url = f"http://127.0.0.1:{port}"
         probe = f"{url}/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }")
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(probe, timeout=30) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError("kg serve did not answer") from None
-                    time.sleep(0.01)
+            wait_until_answered(probe, process, 120, "kg serve")
             yield Served(process, url, time.perf_counter() - began)
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def wait_until_answered(
+    probe: str, process: subprocess.Popen[bytes], seconds: float, name: str
+) -> None:
+    """Poll ``probe`` until it answers 200; fail once ``seconds`` pass or ``process`` ends."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(probe, timeout=30) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{name} did not answer") from None
+            time.sleep(0.01)
 
 
 @contextmanager
@@ -202,16 +209,7 @@ def oxigraph_serve() -> Iterator[Served]:
         )
         probe = f"http://127.0.0.1:{port}/query?query=" + urllib.parse.quote("ASK {}")
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(probe, timeout=30) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("oxigraph serve did not answer") from None
-                    time.sleep(0.01)
+            wait_until_answered(probe, process, 60, "oxigraph serve")
             yield Served(process, f"http://127.0.0.1:{port}", time.perf_counter() - began)
         finally:
             process.terminate()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from client_backends import backend, remote_client  # noqa: F401 (fixtures: one client per backend)
 from virtuoso_server import virtuoso_endpoint, virtuoso_server, virtuoso_store  # noqa: F401
 from werkzeug.serving import make_server
 

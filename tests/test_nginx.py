@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,30 +16,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from releases import make_current
 
 from kg.config import ROOT
 
 pytestmark = pytest.mark.nginx
 SCRIPT = ROOT / "deploy" / "replicas.py"
 PAGE = "/doc/force/leicestershire"
-
-
-def make_current(source: Path, output_dir: Path, name: str) -> Path:
-    """A release folder ``name`` holding the files of ``source`` (hard links when possible),
-    made current by swapping the ``current`` link as ``kg build`` does."""
-    target = output_dir / "releases" / name
-    for path in source.rglob("*"):
-        if path.is_file():
-            dest = target / path.relative_to(source)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(path, dest)
-            except OSError:
-                shutil.copy2(path, dest)
-    swap = output_dir / "current.new"
-    swap.symlink_to(target.relative_to(output_dir))
-    swap.replace(output_dir / "current")
-    return target
 
 
 class Deployment:

@@ -17,8 +17,6 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from web.app import create_app
-
 GRAPHS = "https://w3id.org/hmic-kg/id/graph/"
 LINKS, METADATA, PEEL = GRAPHS + "links", GRAPHS + "metadata", GRAPHS + "peel2014"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -27,18 +25,6 @@ ALL_GRAPHS = {
     GRAPHS + n
     for n in ("ontology", "asserted", "annotations", "inferred", "links", "peel2014", "metadata")
 }
-
-
-@pytest.fixture(scope="module")
-def remote_client(settings, remote_store):
-    application = create_app(settings.with_(store="remote"), store=remote_store)
-    application.config["TESTING"] = True
-    return application.test_client()
-
-
-@pytest.fixture(params=["embedded", pytest.param("remote", marks=pytest.mark.external)])
-def backend(request, client):
-    return client if request.param == "embedded" else request.getfixturevalue("remote_client")
 
 
 @pytest.fixture(params=["get", "form", "direct"])

@@ -13,7 +13,6 @@ from xml.dom.minidom import parseString
 import pytest
 
 from kg.sparql.results import ordered, reorder, star_order
-from web.app import create_app
 
 VALUES = "SELECT * WHERE { VALUES (?zeta ?alpha ?mid) { (1 'two' <http://x/3>) } }"
 TRIPLES = "SELECT * WHERE { ?s ?p ?o } LIMIT 3"
@@ -25,18 +24,6 @@ MEDIA = {
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
 }
-
-
-@pytest.fixture(scope="module")
-def remote_client(settings, remote_store):
-    application = create_app(settings.with_(store="remote"), store=remote_store)
-    application.config["TESTING"] = True
-    return application.test_client()
-
-
-@pytest.fixture(params=["embedded", pytest.param("remote", marks=pytest.mark.external)])
-def backend(request, client):
-    return client if request.param == "embedded" else request.getfixturevalue("remote_client")
 
 
 def _columns(body: str, fmt: str) -> tuple[list[str], list[list[str]]]:

@@ -21,7 +21,7 @@ from kg.namespaces import Base
 from kg.store.base import GraphStore
 from kg.store.bindings import BindingError, inject
 from web.data import queries
-from web.model.iris import Iris, all_prefixes
+from web.model.iris import Iris
 from web.model.terms import best_label
 
 _ONTOLOGY_LOCK = threading.Lock()
@@ -44,7 +44,7 @@ def settings() -> Settings:
 
 def prefixes() -> dict[str, str]:
     """Every prefix the app knows (project, standard vocabularies, code lists)."""
-    return all_prefixes(base())
+    return base().prefixes()
 
 
 def iris() -> Iris:

@@ -15,7 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from kg.namespaces import Base
-from web.model.iris import all_prefixes
 
 QUERY_DIR = Path(__file__).resolve().parent.parent / "queries"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -37,7 +36,7 @@ class Example:
 def prefix_block(base: Base, used_in: str | None = None) -> str:
     """``PREFIX`` declarations for the project and code-list prefixes under ``base`` (only
     those ``used_in`` a query text uses, when given)."""
-    table = all_prefixes(base)
+    table = base.prefixes()
     if used_in is not None:
         used = set(_USED.findall(used_in))
         table = {p: ns for p, ns in table.items() if p in used}

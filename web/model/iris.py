@@ -125,8 +125,3 @@ def _quote_path(path: str) -> str:
 @lru_cache(maxsize=8192)
 def _quote_all(text: str) -> str:
     return quote(text, safe="")
-
-
-def all_prefixes(base: Base) -> dict[str, str]:
-    """Every prefix the app declares: the project's and the usual W3C ones."""
-    return base.prefixes()
