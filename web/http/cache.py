@@ -372,8 +372,8 @@ def _encode(response: Response, coding: str, tag: str | None) -> Response:
     if coding == "identity":
         return response
     response.direct_passthrough = False  # send_file's answers stream from the file
+    source = response.response  # taken before get_data() replaces it with the bytes read
     body = response.get_data()
-    source = response.response
     if hasattr(source, "close"):  # the file it was read from
         source.close()
     if body:
