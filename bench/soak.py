@@ -1,6 +1,6 @@
 """Soak: mixed traffic against a real ``kg serve`` for a bounded time and count, sampling the
-resident memory of its whole process tree; half-way through, a query worker is killed with
-SIGKILL in the middle of a query.
+resident memory of its whole process tree; half-way through, the query engine running a query
+is killed with SIGKILL, twice.
 
 Client threads send, in a fixed random mix: pages of the browser (home, documents of the most
 linked resources, classes, search, report, VoID…), the 27 queries of :mod:`query_mix` (some
@@ -8,8 +8,9 @@ with a fresh comment, so the answer cache misses), hostile requests (updates, sy
 oversized and deeply nested queries, SERVICE to a host not allowed, malformed request lines
 and binary garbage on a raw socket) and runaway queries stopped at the time limit. Every
 request has the statuses it may get (200/303 for pages and queries, the intended 4xx for
-hostile ones, 503 for a runaway query); anything else, or no answer, is a failure. The killed
-worker's own request must get a 503 and a fresh worker must take its place.
+hostile ones, 503 for a runaway query); anything else, or no answer, is a failure. After the
+first kill the runaway query must be sent again to a fresh engine and nothing else may fail;
+after the second its own request must get a 503, and a fresh engine must take the place of each.
 
 Prints requests and failures per kind, the memory samples (PSS at the start, the largest, at
 the end and the growth), and the kill check; exits non-zero if a request failed or memory grew
@@ -188,10 +189,43 @@ def client(
     conn.close()
 
 
+def _kill_runner(root: int, spare: float) -> tuple[int, int]:
+    """SIGKILL the engine running the runaway query (the one with a thread running in every
+    look); (its pid or 0, in how many of 20 looks it was running)."""
+    began = time.monotonic()
+    while time.monotonic() - began < spare:
+        running = Counter[int]()
+        for _ in range(20):  # the runaway's engine is always running; the others mostly wait
+            for pid in query_workers(root):
+                running[pid] += _state(pid) == "R"
+            time.sleep(0.01)
+        if not running:
+            continue
+        pid, count = running.most_common(1)[0]
+        if count >= 19:  # a clear winner, else look again
+            try:
+                os.kill(pid, signal.SIGKILL)
+                return pid, count
+            except ProcessLookupError:  # replaced meanwhile (another query's time-out)
+                continue
+    return 0, 0
+
+
+def _replaced(root: int, victims: list[int], expected: int) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        engines = query_workers(root)
+        if len(engines) == expected and not set(victims) & set(engines):
+            return all(victims)
+        time.sleep(0.05)
+    return False
+
+
 def kill_mid_query(port: int, root: int, expected: int) -> str:
-    """Send a runaway query, SIGKILL the worker running it, check that the request was told
-    its engine stopped (not its time limit: the right worker was killed) and that a fresh
-    worker took its place."""
+    """Send a runaway query and SIGKILL the engine running it, twice: after the first kill the
+    query must be sent again to a fresh engine (no answer yet), after the second its request
+    must be told the engine stopped (not its time limit: the right engine was killed), and a
+    fresh engine must take its place each time."""
     answer: dict[str, object] = {}
 
     def runaway() -> None:
@@ -204,35 +238,19 @@ def kill_mid_query(port: int, root: int, expected: int) -> str:
 
     thread = threading.Thread(target=runaway)
     thread.start()
-    victim, running, began = 0, Counter[int](), time.monotonic()
-    while not victim and time.monotonic() - began < TIME_LIMIT - 0.5:
-        running = Counter()
-        for _ in range(20):  # the runaway's worker is always running; the others mostly wait
-            for pid in query_workers(root):
-                running[pid] += _state(pid) == "R"
-            time.sleep(0.01)
-        pid, count = running.most_common(1)[0]
-        if count >= 19:  # a clear winner, else look again
-            try:
-                os.kill(pid, signal.SIGKILL)
-                victim = pid
-            except ProcessLookupError:  # replaced meanwhile (another query's time-out)
-                continue
+    first, looks = _kill_runner(root, TIME_LIMIT / 2 - 0.3)
+    replaced = _replaced(root, [first], expected)
+    sent_again = "status" not in answer
+    second, _ = _kill_runner(root, TIME_LIMIT / 2 - 0.3)
     thread.join(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        workers = query_workers(root)
-        if len(workers) == expected and victim not in workers:
-            break
-        time.sleep(0.05)
-    replaced = bool(victim) and len(workers) == expected and victim not in workers
+    replaced = replaced and _replaced(root, [first, second], expected)
     status, body = answer.get("status"), bytes(answer.get("body", b""))  # type: ignore[arg-type]
     aborted = status == 503 and b"restarted" in body
-    verdict = "ok" if aborted and replaced else "FAILED"
+    verdict = "ok" if aborted and replaced and sent_again else "FAILED"
     return (
-        f"killed query worker {victim or 'none'} (running in {running[victim]}/20 samples): "
-        f"its request got {status} {'engine stopped' if aborted else body[:80]!r}, "
-        f"replaced: {replaced} — {verdict}"
+        f"killed engine {first or 'none'} (running in {looks}/20 samples), its runaway query "
+        f"sent again: {sent_again}; killed engine {second or 'none'}: the request got {status} "
+        f"{'engine stopped' if aborted else body[:80]!r}; replaced: {replaced} — {verdict}"
     )
 
 
@@ -260,7 +278,7 @@ def main() -> int:
     with kg_serve(args.workers, env=env) as served:
         port = int(served.url.rsplit(":", 1)[1])
         root = served.process.pid
-        expected = 2 * args.workers
+        expected = args.workers  # one engine per server process
         while len(query_workers(root)) < expected:
             time.sleep(0.05)
         plan = traffic(port)

@@ -1,8 +1,9 @@
 """One store per release, shared: the build writes Oxigraph's on-disk store into the release,
-every query worker opens it read-only (the same answers as the N-Quads parsed into memory,
-nothing written to it), the sandbox still stops a query from opening a socket, and a query
-worker of a real ``kg serve`` killed with SIGKILL mid-query is replaced while every other
-request is answered."""
+a query engine opens it read-only (the same answers as the N-Quads parsed into memory,
+nothing written to it), the sandbox still stops a query from opening a socket, and the query
+engine of a real ``kg serve`` killed with SIGKILL mid-query is replaced while every other
+request is answered: the queries it was running are sent again, and only a query that was
+running at two deaths of the engine is answered 503."""
 
 from __future__ import annotations
 
@@ -45,10 +46,11 @@ def test_the_release_holds_a_store_with_the_merge_as_default_graph(settings):
     assert len(merged) == len({q.triple for q in quads}) < len(quads)
 
 
-def test_query_workers_open_the_release_store_and_leave_it_unchanged(settings):
+def test_the_shared_engine_opens_the_release_store_and_leaves_it_unchanged(settings):
     folder = (settings.dataset_dir / STORE_DIR).resolve()
     before = _snapshot(folder)
-    store = EmbeddedStore(settings.dataset_dir / "dataset.nq", settings=settings, workers=1)
+    shared = settings.with_(query_store="shared")
+    store = EmbeddedStore(settings.dataset_dir / "dataset.nq", settings=shared, workers=1)
     try:
         assert store.source == folder
         result = store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
@@ -81,9 +83,9 @@ def test_a_sandboxed_worker_on_the_store_opens_no_socket(settings):
     pool = WorkerPool(settings.dataset_dir / STORE_DIR, 1, sandbox=True)
     try:
         answer = pool.call(_raw(f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"), 30)
-        (worker,) = pool._state.all
-        fds = os.listdir(f"/proc/{worker.process.pid}/fd")
-        targets = {os.readlink(f"/proc/{worker.process.pid}/fd/{fd}") for fd in fds}
+        (engine,) = pool.pids()
+        fds = os.listdir(f"/proc/{engine}/fd")
+        targets = {os.readlink(f"/proc/{engine}/fd/{fd}") for fd in fds}
         counted = pool.call(_raw("SELECT (COUNT(*) AS ?n) WHERE { ?s a ?c }"), 30)
     finally:
         pool.close()
@@ -165,7 +167,8 @@ def _always_running(root: int) -> int:
 
 @pytest.fixture()
 def served(settings) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``kg serve`` (one server process, two query workers, no answer cache), ready."""
+    """``kg serve`` (one server process, its engine running two queries at once, no answer
+    cache), ready."""
     port = _free_port()
     env = {
         **os.environ,
@@ -189,18 +192,26 @@ def served(settings) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
                     break
             except requests.ConnectionError:
                 time.sleep(0.05)
-        while len(_query_workers(process.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
         yield process, url
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def test_a_query_worker_killed_mid_query_is_replaced_and_nothing_else_fails(served):
+def _replaced(root: int, gone: set[int]) -> dict[int, float]:
+    """The engine that took the place of the engines ``gone`` (waiting for it)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        engines = _query_workers(root)
+        if len(engines) == 1 and not gone & set(engines):
+            return engines
+        time.sleep(0.05)
+    raise AssertionError(f"no new engine replaced {gone}: {_query_workers(root)}")
+
+
+def test_a_killed_engine_is_replaced_and_nothing_else_fails(served):
     process, url = served
-    before = _query_workers(process.pid)
-    assert len(before) == 2
+    (first,) = _query_workers(process.pid)
     killed: dict[str, requests.Response] = {}
     others: list[int] = []
     stop = threading.Event()
@@ -218,22 +229,23 @@ def test_a_query_worker_killed_mid_query_is_replaced_and_nothing_else_fails(serv
     threads = [threading.Thread(target=runaway), threading.Thread(target=steady)]
     for thread in threads:
         thread.start()
-    time.sleep(0.5)  # the runaway query is on one worker, always running
-    victim = _always_running(process.pid)
-    os.kill(victim, signal.SIGKILL)
+    time.sleep(0.5)  # the runaway query runs in the engine, always
+    assert _always_running(process.pid) == first
+    os.kill(first, signal.SIGKILL)
+    (second,) = _replaced(process.pid, {first})
+    time.sleep(0.5)  # the runaway query, sent again, runs in the new engine
+    assert "answer" not in killed  # the first death was not its end
+    assert _always_running(process.pid) == second
+    os.kill(second, signal.SIGKILL)  # its second death: now it is answered
     threads[0].join(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        workers = _query_workers(process.pid)
-        if len(workers) == 2 and victim not in workers:
-            break
-        time.sleep(0.05)
+    engines = _replaced(process.pid, {first, second})
     time.sleep(0.5)
     stop.set()
     threads[1].join(timeout=30)
     assert killed["answer"].status_code == 503
     assert "restarted" in killed["answer"].text
-    assert victim not in workers and len(workers) == 2
+    assert not any(Path(f"/proc/{pid}").exists() for pid in (first, second))
+    assert len(engines) == 1
     assert others and set(others) == {200}, others
     assert requests.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30).status_code == 200
 
@@ -246,8 +258,8 @@ def test_query_store_memory_parses_the_dataset_into_each_worker(settings):
     )
     try:
         counted = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-        (worker,) = store._pool._state.all
-        fds = os.listdir(f"/proc/{worker.process.pid}/fd")
+        (engine,) = store._pool.pids()
+        fds = os.listdir(f"/proc/{engine}/fd")
     finally:
         store.close()
     quads = list(ox.parse(path=str(settings.dataset_dir / "dataset.nq")))

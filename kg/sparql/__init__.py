@@ -6,5 +6,6 @@ and oversized queries; :mod:`kg.sparql.protocol` turns an HTTP request into a qu
 dataset; :mod:`kg.sparql.negotiation` picks the result format; :mod:`kg.sparql.results`
 finishes a serialised result (``SELECT *`` order, ASK tables) or refuses one over the limit;
 and :mod:`kg.sparql.description` writes the SPARQL 1.1 Service Description. The embedded engine
-runs in the worker processes of :mod:`kg.sparql.pool` (child side: :mod:`kg.sparql.worker`).
+runs in a process of its own per server process, :mod:`kg.sparql.pool` (its side:
+:mod:`kg.sparql.worker`).
 """

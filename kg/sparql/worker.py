@@ -1,20 +1,24 @@
-"""A query worker process: opens the release's read-only store and runs the queries the parent
-(:mod:`kg.sparql.pool`) sends it, one at a time, so the parent can stop a query by killing this
-process. Started as ``python -m kg.sparql.worker <store folder or dataset.nq> <options>``.
+"""The query engine process: opens the release's store and runs the queries its parent
+(:mod:`kg.sparql.pool`) sends it, several at a time on its own threads, so the parent can stop
+a runaway query by killing this process. Started as
+``python -m kg.sparql.worker <store folder or dataset.nq> <options>``.
 
-The store is Oxigraph's on-disk store the build wrote into the release (``store/``), opened
-read-only: every worker of every server process shares its files through the page cache,
-rather than holding a parsed copy of its own. Given an N-Quads file instead (setting
-``query-store = "memory"``, a dataset built before the store existed, or a test's), the
-worker parses it into memory: faster to query, one copy per worker.
+Given an N-Quads file (the default, setting ``query-store = "memory"``), the engine parses it
+into memory once, with the merge of its named graphs as default graph: one copy of the data
+per server process, however many queries run at once (pyoxigraph releases the GIL while it
+evaluates, so the threads run in parallel). Given the release's ``store/`` folder (setting
+``query-store = "shared"``, for data too large to hold in memory), it opens Oxigraph's on-disk
+store read-only: the data is held once, in the page cache, by every engine of every server
+process, and queries take about twice as long.
 
-Reads frames (4-byte length + pickle) on standard input and answers on standard output. Once
-the store is open it limits itself: a sandboxed worker keeps only its three standard file
-descriptors and the store's own files (all opened when the store opens), and may open no
-new one, so no query it runs can open a file or a socket (Oxigraph would otherwise call a
-``SERVICE`` endpoint itself); its address space may grow by at most the configured memory
-limit. Queries run on a thread with a 256 MiB stack, so a deep expression ends in a timeout
-rather than a stack overflow. It dies with its parent.
+Reads frames (4-byte length, 8-byte request number, pickle of the request) on standard input
+and answers each with a frame of ``(number, answer)`` on standard output, in the order queries
+finish; frame 0 says it is ready. Once the store is open it limits itself: a sandboxed engine keeps
+only its three standard file descriptors and the store's own files (all opened when the store
+opens), and may open no new one, so no query it runs can open a file or a socket (Oxigraph
+would otherwise call a ``SERVICE`` endpoint itself); its address space may grow by at most the
+configured memory limit. Queries run on threads with 256 MiB stacks, so a deep expression ends
+in a timeout rather than a stack overflow. It dies with its parent.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
-HEADER = struct.Struct(">I")
+HEADER = struct.Struct(">I")  # a frame's length
+NUMBER = struct.Struct(">Q")  # a request's number, first in its frame
 STACK_BYTES = 256 * 1024 * 1024
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -270,28 +275,45 @@ def _limit(sandbox: bool, memory_mb: int, store: Path | None = None) -> None:
 
 
 def serve(
-    store: ox.Store, sandbox: bool, memory_mb: int, rfd: int, wfd: int, location: Path | None
+    store: ox.Store,
+    threads: int,
+    sandbox: bool,
+    memory_mb: int,
+    rfd: int,
+    wfd: int,
+    location: Path | None,
 ) -> None:
-    """Answer requests until the parent closes the pipe (``location``: the on-disk store's
-    folder, whose open files the sandbox keeps)."""
-    _limit(sandbox, memory_mb, location)
-    _write(wfd, ("ready", len(store)))
+    """Answer requests on ``threads`` threads until the parent closes the pipe
+    (``location``: the on-disk store's folder, whose open files the sandbox keeps)."""
     # Buffered: a whole request frame usually arrives in one read.
     stream = os.fdopen(rfd, "rb", buffering=1 << 16, closefd=False)
-    while True:
-        header = _read_exact(stream, HEADER.size)
-        if header is None:
-            return
-        payload = _read_exact(stream, HEADER.unpack(header)[0])
-        if payload is None:
-            return
-        # The parent is the only writer of this pipe, which nothing else can reach.
-        request = pickle.loads(payload)  # noqa: S301
-        try:
-            answer = run(store, request)
-        except Exception as exc:  # a bad request must not end the worker
-            answer = ("query", f"{type(exc).__name__}: {exc}")
-        _write(wfd, answer)
+    reading, writing = threading.Lock(), threading.Lock()
+
+    def answer() -> None:  # each thread reads its next request itself: no hand-over
+        while True:
+            with reading:
+                header = _read_exact(stream, HEADER.size)
+                payload = None if header is None else _read_exact(stream, HEADER.unpack(header)[0])
+            if payload is None:  # the parent has gone: queries still running are not wanted
+                os._exit(0)
+            # The parent is the only writer of this pipe, which nothing else can reach.
+            request = pickle.loads(memoryview(payload)[NUMBER.size :])  # noqa: S301
+            try:
+                result = run(store, request)
+            except Exception as exc:  # a bad request must not end the engine
+                result = ("query", f"{type(exc).__name__}: {exc}")
+            with writing:
+                _write(wfd, (NUMBER.unpack_from(payload)[0], result))
+
+    threading.stack_size(STACK_BYTES)
+    answering = [threading.Thread(target=answer, daemon=True) for _ in range(max(1, threads))]
+    for thread in answering:  # started first: the memory limit counts their stacks
+        thread.start()
+    _limit(sandbox, memory_mb, location)
+    with writing:
+        _write(wfd, (0, ("ready", len(store))))
+    for thread in answering:
+        thread.join()
 
 
 def main(argv: list[str]) -> int:
@@ -304,14 +326,11 @@ def main(argv: list[str]) -> int:
     try:
         store = load(source)
     except (OSError, SyntaxError, ValueError) as exc:
-        _write(wfd, ("failed", f"cannot load {argv[1]}: {exc}"))
+        _write(wfd, (0, ("failed", f"cannot load {argv[1]}: {exc}")))
         return 1
     location = source if source.is_dir() else None  # the store's files stay open
     sandbox, memory_mb = bool(options["sandbox"]), int(options["memory_mb"])
-    threading.stack_size(STACK_BYTES)
-    thread = threading.Thread(target=serve, args=(store, sandbox, memory_mb, rfd, wfd, location))
-    thread.start()
-    thread.join()
+    serve(store, int(options["threads"]), sandbox, memory_mb, rfd, wfd, location)
     return 0
 
 

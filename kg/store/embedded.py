@@ -1,19 +1,21 @@
-"""The embedded backend: the built release's Oxigraph store (``out/current/store/``, written
-by ``kg build`` next to ``dataset.nq``), queried in a small pool of worker processes
-(:mod:`kg.sparql.pool`) that each open it read-only, so a query is stopped at its time limit
-by killing its worker, and the data is held once, in the page cache, however many workers
-and server processes there are (setting ``query-store``: ``shared``, the default; ``memory``:
-each worker parses ``dataset.nq`` into its own memory, faster on new queries, one copy each).
-A release without ``store/`` is parsed from ``dataset.nq`` into each worker's memory instead.
+"""The embedded backend: the built release's data, queried by a query engine process per
+server process (:mod:`kg.sparql.pool`) that runs several queries at once on its threads, so a
+query is stopped at its time limit by killing the engine (the other queries it was running
+are sent again to a fresh one). Setting ``query-store``: ``memory``, the default: the engine
+parses the release's ``dataset.nq`` into memory once (one copy of the data per server
+process, about 17 MB here); ``shared``: it queries the release's on-disk Oxigraph store
+(``out/current/store/``, written by ``kg build``) read-only, the data held once in the page
+cache by every engine, for data too large to copy (queries take about twice as long). A
+release without ``store/`` is parsed into memory either way.
 
-Reads the release the ``current`` link names when the store opens (so every worker and every
-restarted one opens the same build); writes nothing.
+Reads the release the ``current`` link names when the store opens (so the engine and every
+restarted one open the same build); writes nothing.
 The default graph of a query is the RDF merge of all named graphs unless the request names
 its own default graphs. Every query text is checked first (:func:`kg.sparql.guards.inspect`:
 size, nesting, no update) from a per-text cache; a text Oxigraph rejected is remembered, so
 it is not sent again. Results are cut at the ``result-limit`` setting (flagged ``truncated``).
-Workers are sandboxed (no file or socket can be opened); a query with a ``SERVICE`` clause
-runs on a separate, unsandboxed worker, because Oxigraph calls the service itself: callers
+The engine is sandboxed (no file or socket can be opened); a query with a ``SERVICE`` clause
+runs on a separate, unsandboxed engine, because Oxigraph calls the service itself: callers
 that take query text from users must check the allowlist first
 (:func:`kg.sparql.guards.check_services`), as ``/sparql`` and ``/query`` do.
 """
@@ -84,14 +86,14 @@ def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 def load_dataset(path: Path) -> ox.Store:
     """The Oxigraph store of the N-Quads dataset at ``path``, with the merge of its named
     graphs as default graph: the release's on-disk store opened read-only if it has one,
-    else an in-memory copy (what each query worker holds)."""
+    else an in-memory copy."""
     if not path.exists():
         raise StoreUnavailable(f"no built dataset at {path}: run `kg build` first")
     return load(store_source(path))
 
 
 def store_source(dataset: Path) -> Path:
-    """What a query worker opens for the N-Quads ``dataset``: its release's ``store/``
+    """What a shared query engine opens for the N-Quads ``dataset``: its release's ``store/``
     folder when there is one, else the file itself."""
     folder = dataset.resolve().parent / STORE_DIR
     return folder if (folder / "CURRENT").is_file() else dataset.resolve()
@@ -166,7 +168,8 @@ def _node(term: tuple[Any, ...]) -> Node:
 
 
 class EmbeddedStore:
-    """Queries the built dataset in worker processes that each open its read-only store."""
+    """Queries the built dataset in a query engine process (``workers``: queries it runs at
+    once)."""
 
     backend = "embedded"
 
@@ -192,7 +195,7 @@ class EmbeddedStore:
             raise ValueError(
                 f"unknown query-store {settings.query_store!r} (use 'shared' or 'memory')"
             )
-        # what each worker opens: the release's store, or (memory) the dataset to parse
+        # what the engine opens: the release's store (shared), or the dataset to parse
         shared = settings.query_store == "shared"
         self.source = store_source(self.path) if shared else self.path
         self._pool = WorkerPool(self.source, self.workers, memory_mb=self.memory_mb)
@@ -257,7 +260,7 @@ class EmbeddedStore:
         return RawResult(body, SELECT_FORMATS[fmt], kind, truncated)
 
     def close(self) -> None:
-        """Stop the worker processes."""
+        """Stop the query engines."""
         self._pool.close()
         if self._service_pool is not None:
             self._service_pool.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
@@ -43,6 +44,7 @@ PREFLIGHT = {
 }
 ALLOWED_REQUEST_HEADERS = "Accept, Content-Type, Accept-Language, Cache-Control"
 _LOCK = threading.Lock()
+NOTED_TEXTS = 1024  # query texts whose explaining headers are remembered
 MAX_MESSAGE = 600  # characters of an error message (Oxigraph lists every expected token)
 REASONS = {
     400: "Bad Request",
@@ -67,6 +69,18 @@ class _Context:
         self.prefixes = predeclared(settings.base_iri)  # usable without PREFIX lines
         self.prefix_pairs = tuple(self.prefixes.items())
         self._known: unknown.KnownTerms | None = None
+        self.notes = lru_cache(maxsize=NOTED_TEXTS)(self._notes)
+
+    def _notes(self, text: str, select: bool) -> list[tuple[str, str]]:
+        """The headers that explain an empty answer to ``text`` (:mod:`kg.sparql.unknown`,
+        unbound variables), a function of the text alone: computed once per text."""
+        notes = []
+        missing = unknown.header_value(self.known(), text, self.prefixes)
+        if missing:
+            notes.append((unknown.HEADER, missing))
+        if select and (unbound := query_errors.never_bound(text)):
+            notes.append(("X-Unbound-Variables", ", ".join(unbound)))
+        return notes
 
     def known(self) -> unknown.KnownTerms:
         """The dataset's project IRIs (asked once, like the sizes)."""
@@ -197,12 +211,11 @@ def _answer() -> Response:
     )
     if raw.truncated:  # never a silently partial answer
         raise results.too_large(getattr(context.store, "result_limit", settings.result_limit))
-    headers = [*RESULT_HEADERS, ("Content-Type", offer.content_type)]
-    missing = unknown.header_value(context.known(), wanted.query, context.prefixes)
-    if missing:
-        headers.append((unknown.HEADER, missing))
-    if analysis.kind == "select" and (unbound := query_errors.never_bound(wanted.query)):
-        headers.append(("X-Unbound-Variables", ", ".join(unbound)))
+    headers = [
+        *RESULT_HEADERS,
+        ("Content-Type", offer.content_type),
+        *context.notes(wanted.query, analysis.kind == "select"),
+    ]
     body = results.finish(raw.body, raw.kind, offer.key, wanted.query, written)
     return Response(body, status=200, headers=headers)
 
