@@ -1,7 +1,8 @@
 """Benchmark: ``kg serve`` against ``oxigraph serve`` on the generic 27-query mix
-(:mod:`query_mix`), with hmic-kg's answer cache on and off, with the shared store and with a
-copy per query worker (``query-store = "memory"``), before and after (an older commit's code,
-``--before``, run over this tree's release), in one run.
+(:mod:`query_mix`), with hmic-kg's answer cache on and off, with its default engine (a copy of
+the data in memory per server process) and over the shared on-disk store (``query-store =
+"shared"``), before and after (an older commit's code, ``--before``, run over this tree's
+release), in one run.
 
 Every server is started on 127.0.0.1 at once (``kg serve`` with its default two server
 processes); after checking that all return the same number of results for each query, each
@@ -32,7 +33,7 @@ from pathlib import Path
 from query_mix import JSON, Query, derive, open_release
 from serving import ROOT, Served, kg_serve, memory, oxigraph_serve, source_tree
 
-BEFORE = "4b9f7fa"  # the last commit before the shared store and this benchmark
+BEFORE = "e6f8f3f"  # the last commit with a query worker process (and a copy) per query
 
 LUA = """
 local paths = {%(paths)s}
@@ -123,13 +124,13 @@ def main() -> int:
     parser.add_argument(
         "--before",
         default=BEFORE,
-        help=f"git revision to compare with (default {BEFORE}: before the shared store); 'none'",
+        help=f"git revision to compare with (default {BEFORE}: a process per query); 'none'",
     )
     parser.add_argument(
-        "--memory",
+        "--shared",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also run this code with query-store = memory (a copy per query worker)",
+        help="also run this code with query-store = shared (the on-disk store)",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -144,12 +145,12 @@ def main() -> int:
             ("after, cache off", ROOT, {"RESULT_CACHE_ENTRIES": "0"}),
             ("after, cache on", ROOT, {"RESULT_CACHE_ENTRIES": "256"}),
         ]
-        if args.memory:
+        if args.shared:
             configs.append(
                 (
-                    "after, memory, cache off",
+                    "after, shared store, cache off",
                     ROOT,
-                    {"RESULT_CACHE_ENTRIES": "0", "QUERY_STORE": "memory"},
+                    {"RESULT_CACHE_ENTRIES": "0", "QUERY_STORE": "shared"},
                 )
             )
         if before and before != "none":

@@ -1,4 +1,4 @@
-"""The query engine of one server process: a worker process (:mod:`kg.sparql.worker`) that
+"""The query engine of one server process: a process (:mod:`kg.sparql.worker`) that
 runs up to ``size`` queries at once on its threads over one copy of the data, so that a query
 can be stopped at its time limit: pyoxigraph has no cancellation, so the process running a
 query that overstays is killed (its CPU and memory freed at once) and a fresh one takes its
@@ -7,16 +7,16 @@ deadlines, so their clients see a delay, not an error; a query that was running 
 engine died twice of itself (out of memory, a crash, a kill from outside) is answered
 :class:`QueryAborted`.
 
-Writes numbered requests to the engine's pipe and reads its answers on a reader thread, which
-hands each to the caller waiting for it; starts and restarts engines on one long-lived thread
-(the thread an engine's parent-death signal is tied to). A request waits for a free slot, then
-for its answer, within one deadline. The pool is per process: used after a ``fork`` it starts
-its own engine.
+Each of the ``size`` slots is one engine thread with a channel of its own (a pipe each way),
+so a request holding a slot writes to and reads from its thread directly; starts and restarts
+engines on one long-lived thread (the thread an engine's parent-death signal is tied to). A
+request waits for a free slot, then for its answer, within one deadline. The pool is per
+process: used after a ``fork`` it starts its own engine.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import json
 import os
 import pickle
@@ -30,151 +30,131 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from kg.sparql.worker import HEADER, NUMBER
+from kg.sparql.worker import HEADER
 from kg.store.base import QueryAborted, QueryTimeout, StoreUnavailable
 
 START_TIMEOUT = 300.0  # seconds an engine may take to load the dataset
 CRASHES = 2  # deaths of its engine a query may be running at before it is answered aborted
 
 
-class _Call:
-    """One request waiting for its answer."""
+def _receive(rfd: int, deadline: float) -> tuple[Any, ...] | None:
+    """Read one frame from ``rfd`` before ``deadline``; None on timeout or at its end."""
+    data = bytearray()
+    size = None
+    while size is None or len(data) < size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([rfd], [], [], remaining)[0]:
+            return None
+        try:
+            chunk = os.read(rfd, 1 << 20 if size is None else size - len(data))
+        except OSError:
+            return None
+        if not chunk:
+            return None
+        whole = (
+            len(chunk) >= HEADER.size and len(chunk) == HEADER.size + HEADER.unpack_from(chunk)[0]
+        )
+        if whole and not data:  # usually: the frame came in one read, unpickled where it lies
+            return pickle.loads(memoryview(chunk)[HEADER.size :])  # type: ignore[no-any-return]  # noqa: S301
+        data += chunk
+        if size is None and len(data) >= HEADER.size:
+            size = HEADER.size + HEADER.unpack_from(data)[0]
+    # Written by our own engine process on a private pipe, one frame at a time.
+    return pickle.loads(memoryview(data)[HEADER.size :])  # type: ignore[no-any-return]  # noqa: S301
 
-    __slots__ = ("answer", "done")
 
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.answer: tuple[Any, ...] | None = None
+class _Channel:
+    """The parent's ends of one engine thread's two pipes (used by one request at a time)."""
+
+    def __init__(self, wfd: int, rfd: int) -> None:
+        self.wfd, self.rfd = wfd, rfd
+        self.in_use = False  # by a request (guarded by the pool's lock)
+        os.set_blocking(wfd, False)
+
+    def send(self, payload: bytes, deadline: float) -> bool:
+        """Write a whole frame before ``deadline``; False if the engine is gone or too slow."""
+        view = memoryview(HEADER.pack(len(payload)) + payload)
+        while view:
+            try:
+                view = view[os.write(self.wfd, view) :]
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                return False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [self.wfd], [], remaining)[1]:
+                return False
+        return True
+
+    def receive(self, deadline: float) -> tuple[Any, ...] | None:
+        """Read one answer before ``deadline``; None on timeout or if the engine died."""
+        return _receive(self.rfd, deadline)
+
+    def close(self) -> None:
+        """Close both ends (once)."""
+        for fd in (self.wfd, self.rfd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.wfd = self.rfd = -1
 
 
 class _Engine:
-    """One engine process, its pipes, and the requests it is running."""
+    """One engine process and a channel to each of its ``threads`` threads."""
 
     def __init__(self, dataset: Path, threads: int, sandbox: bool, memory_mb: int) -> None:
+        ours, theirs = [], []
+        for _ in range(threads):
+            request_r, request_w = os.pipe()
+            answer_r, answer_w = os.pipe()
+            ours.append((request_w, answer_r))
+            theirs.append((request_r, answer_w))
         options = json.dumps(
-            {"threads": threads, "sandbox": sandbox, "memory_mb": memory_mb, "parent": os.getpid()}
+            {
+                "channels": theirs,
+                "sandbox": sandbox,
+                "memory_mb": memory_mb,
+                "parent": os.getpid(),
+            }
         )
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kg.sparql.worker", str(dataset), options],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.wfd = self.process.stdin.fileno()
-        self.rfd = self.process.stdout.fileno()
-        os.set_blocking(self.wfd, False)
-        self.calls: dict[int, _Call] = {}
-        self.lock = threading.Lock()  # guards calls, dead and the pipe to the engine
-        self.dead = False
-        self.killed = False  # by the pool, for another query's time limit
-        self.unread = bytearray()  # bytes read from the engine after the last whole frame
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "kg.sparql.worker", str(dataset), options],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                close_fds=True,
+                pass_fds=[fd for pair in theirs for fd in pair],
+            )
+        finally:
+            for pair in theirs:
+                for fd in pair:
+                    os.close(fd)
+        self.channels = [_Channel(w, r) for w, r in ours]
+        self.killed = False  # by the pool, for a query's time limit
+        self.retired = False  # replaced: each channel is closed once no request uses it
 
     def started(self) -> tuple[Any, ...] | None:
-        """The engine's first frame (ready or failed), or None if it sent none in time."""
-        frame = self._frame(time.monotonic() + START_TIMEOUT)
-        return None if frame is None else frame[1]  # type: ignore[no-any-return]
+        """The engine's first message (ready or failed), or None if it sent none in time."""
+        assert self.process.stdout is not None
+        return _receive(self.process.stdout.fileno(), time.monotonic() + START_TIMEOUT)
 
-    def read_answers(self) -> None:
-        """Hand each answer to its caller until the engine's pipe closes; then wake every
-        caller still waiting (the reader thread's loop)."""
-        while (frame := self._frame(None)) is not None:
-            number, answer = frame
-            with self.lock:
-                call = self.calls.pop(number, None)
-            if call is not None:
-                call.answer = answer
-                call.done.set()
-        with self.lock:
-            self.dead = True
-            waiting, self.calls = list(self.calls.values()), {}
-        for call in waiting:
-            call.done.set()
-        self._close(self.process.stdout)
-
-    def submit(self, number: int, payload: bytes, deadline: float) -> _Call | None:
-        """Send one request; None if the engine is gone or its pipe stayed full."""
-        call = _Call()
-        view = memoryview(HEADER.pack(NUMBER.size + len(payload)) + NUMBER.pack(number) + payload)
-        with self.lock:
-            if self.dead:
-                return None
-            self.calls[number] = call
-            while view:
-                try:
-                    view = view[os.write(self.wfd, view) :]
-                    continue
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not select.select([], [self.wfd], [], remaining)[1]:
-                    break
-            if view:  # a frame cut short cannot be taken back: this engine is done
-                self.calls.pop(number, None)
-                self.dead = True
-                return None
-        return call
-
-    def _frame(self, deadline: float | None) -> tuple[Any, ...] | None:
-        """The next frame from the engine (answers may arrive several in one read: what
-        follows the frame stays in :attr:`unread`); None at the end or after ``deadline``."""
-        data = self.unread
-        if not data:  # usually one read holds exactly one frame: unpickle it where it lies
-            chunk = self._read(deadline)
-            if chunk is None:
-                return None
-            if (
-                len(chunk) >= HEADER.size
-                and len(chunk) == HEADER.size + HEADER.unpack_from(chunk)[0]
-            ):
-                return pickle.loads(memoryview(chunk)[HEADER.size :])  # type: ignore[no-any-return]  # noqa: S301
-            data += chunk
-        while len(data) < HEADER.size or len(data) < HEADER.size + HEADER.unpack_from(data)[0]:
-            chunk = self._read(deadline)
-            if chunk is None:
-                return None
-            data += chunk
-        end = HEADER.size + HEADER.unpack_from(data)[0]
-        frame = bytes(memoryview(data)[HEADER.size : end])
-        del data[:end]
-        # Written by our own engine process on a private pipe, one frame at a time.
-        return pickle.loads(frame)  # type: ignore[no-any-return]  # noqa: S301
-
-    def _read(self, deadline: float | None) -> bytes | None:
-        """What the engine has written, waiting until ``deadline``; None at its end."""
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.rfd], [], [], remaining)[0]:
-                return None
-        try:
-            return os.read(self.rfd, 1 << 20) or None
-        except OSError:
-            return None
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.poll() is None
 
     def stop(self) -> None:
-        """Kill the process at once and release its pipes (the reader thread then wakes every
-        caller still waiting)."""
+        """Kill the process at once and close the channels no request is using (the others
+        are closed by their request, which sees the engine's end)."""
+        self.retired = True
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        with self.lock:
-            self.dead = True
-            self._close(self.process.stdin)
-
-    def discard(self) -> None:
-        """Stop an engine that never started (no reader thread owns its output pipe)."""
-        self.stop()
-        self._close(self.process.stdout)
-
-    @staticmethod
-    def _close(pipe: Any) -> None:
-        if pipe is not None:
-            try:
-                pipe.close()
-            except OSError:
-                pass
+        for channel in self.channels:
+            if not channel.in_use:
+                channel.close()
+        if self.process.stdout is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdout.close()
 
 
 class _State:
@@ -185,11 +165,10 @@ class _State:
         self.dataset, self.size, self.sandbox, self.memory_mb = dataset, size, sandbox, memory_mb
         self.lock = threading.Condition()
         self.engine: _Engine | None = None
-        self.busy = 0  # requests holding one of the size slots
+        self.free = list(range(size))  # the slots (an engine thread and its channel each)
         self.failure: str | None = None
         self.closed = False
         self.spawns: queue.SimpleQueue[bool] = queue.SimpleQueue()
-        self.numbers = itertools.count(1)
 
     def spawner(self) -> None:
         """Start an engine for each request on :attr:`spawns` until told to stop."""
@@ -198,9 +177,6 @@ class _State:
             answer = engine.started()
             with self.lock:
                 if answer is not None and answer[0] == "ready" and not self.closed:
-                    threading.Thread(
-                        target=engine.read_answers, name="query-engine-reader", daemon=True
-                    ).start()
                     self.engine, self.failure = engine, None
                     self.lock.notify_all()
                     continue
@@ -210,12 +186,12 @@ class _State:
                     else "the query engine did not start"
                 )
                 self.lock.notify_all()
-            engine.discard()
+            engine.stop()
 
-    def take_slot(self, deadline: float, timeout: float) -> None:
+    def take_slot(self, deadline: float, timeout: float) -> int:
         """One of the ``size`` slots, waiting for one until ``deadline``."""
         with self.lock:
-            while self.busy >= self.size:
+            while not self.free:
                 if self.closed:
                     raise StoreUnavailable("the store is closed")
                 remaining = deadline - time.monotonic()
@@ -225,21 +201,21 @@ class _State:
                         "try again later"
                     )
                 self.lock.wait(remaining)
-            self.busy += 1
+            return self.free.pop()
 
-    def give_slot(self) -> None:
+    def give_slot(self, slot: int) -> None:
+        """Give a slot back."""
         with self.lock:
-            self.busy -= 1
+            self.free.append(slot)
             self.lock.notify_all()
 
-    def running_engine(self, deadline: float, timeout: float) -> _Engine:
-        """The engine, waiting for one to start until ``deadline``."""
+    def channel(self, slot: int, deadline: float, timeout: float) -> tuple[_Engine, _Channel]:
+        """The running engine and the channel of ``slot``, marked in use (waiting for an
+        engine to start until ``deadline``)."""
         with self.lock:
-            while self.engine is None or self.engine.dead:
+            while self.engine is None:
                 if self.closed:
                     raise StoreUnavailable("the store is closed")
-                if self.engine is not None:  # died of itself: the reader saw its pipe close
-                    self.replace(self.engine, killed=False)
                 if self.failure is not None:
                     raise StoreUnavailable(self.failure)
                 remaining = deadline - time.monotonic()
@@ -248,16 +224,26 @@ class _State:
                         f"the query engine was restarting for {timeout:g} s; try again later"
                     )
                 self.lock.wait(remaining)
-            return self.engine
+            channel = self.engine.channels[slot]
+            channel.in_use = True
+            return self.engine, channel
+
+    def done_with(self, engine: _Engine, channel: _Channel) -> None:
+        """A request has finished with ``channel`` (closed if its engine was replaced)."""
+        with self.lock:
+            channel.in_use = False
+            if engine.retired:
+                channel.close()
 
     def replace(self, engine: _Engine, *, killed: bool) -> None:
-        """Kill ``engine`` (``killed``: for a query's time limit) and have a fresh one started,
-        unless that has been done already. Called with :attr:`lock` held."""
+        """Kill ``engine`` (``killed``: for a query's time limit, not of itself) and have a
+        fresh one started, unless that has been done already. Called with :attr:`lock`
+        held: a killed engine dies within milliseconds."""
         if engine is not self.engine:
             return
         engine.killed = killed
         self.engine = None
-        engine.stop()  # at once: a killed engine dies within milliseconds
+        engine.stop()
         if not self.closed:
             self.spawns.put(True)
 
@@ -266,10 +252,10 @@ class _State:
         with self.lock:
             self.closed = True
             engine, self.engine = self.engine, None
+            if engine is not None:
+                engine.stop()
             self.lock.notify_all()
         self.spawns.put(False)
-        if engine is not None:
-            engine.stop()
 
 
 class WorkerPool:
@@ -299,36 +285,41 @@ class WorkerPool:
         state = self._state
         deadline = time.monotonic() + timeout
         payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        state.take_slot(deadline, timeout)
+        slot = state.take_slot(deadline, timeout)
         try:
             crashes = 0
             while True:
-                engine = state.running_engine(deadline, timeout)
-                call = engine.submit(next(state.numbers), payload, deadline)
-                if call is None:  # the engine was gone before it had the request: try again
-                    continue
-                if not call.done.wait(max(0.0, deadline - time.monotonic())):
-                    with state.lock:  # no answer before the deadline: stop the query
+                engine, channel = state.channel(slot, deadline, timeout)
+                try:
+                    sent = channel.send(payload, deadline)
+                    answer = channel.receive(deadline) if sent else None
+                finally:
+                    state.done_with(engine, channel)
+                if answer is not None:
+                    return answer
+                with state.lock:
+                    if time.monotonic() >= deadline and engine.alive():  # overstayed: stop it
                         state.replace(engine, killed=True)
-                    raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
-                if call.answer is not None:
-                    return call.answer
-                # The engine died while running this request: send it again, unless the
-                # engine died of itself with it CRASHES times.
-                if not engine.killed:
-                    crashes += 1
-                    if crashes >= CRASHES:
-                        raise QueryAborted(
-                            "the query engine stopped while running this query (it ran out "
-                            "of memory or stack); it has been restarted"
+                        raise QueryTimeout(
+                            f"the query ran longer than {timeout:g} s and was stopped"
                         )
+                    # The engine died while running this request: send it again, unless the
+                    # engine died of itself with it CRASHES times.
+                    if not engine.killed:
+                        state.replace(engine, killed=False)
+                        crashes += 1
+                        if crashes >= CRASHES:
+                            raise QueryAborted(
+                                "the query engine stopped while running this query (it ran out "
+                                "of memory or stack); it has been restarted"
+                            )
         finally:
-            state.give_slot()
+            state.give_slot(slot)
 
     def pids(self) -> list[int]:
         """The process id of the running engine (none while it restarts)."""
         engine = self._state.engine
-        return [] if engine is None or engine.dead else [engine.process.pid]
+        return [] if engine is None else [engine.process.pid]
 
     def ready(self, timeout: float) -> bool:
         """Wait until the engine is running (True) or ``timeout`` passes."""

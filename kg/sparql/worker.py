@@ -11,11 +11,12 @@ evaluates, so the threads run in parallel). Given the release's ``store/`` folde
 store read-only: the data is held once, in the page cache, by every engine of every server
 process, and queries take about twice as long.
 
-Reads frames (4-byte length, 8-byte request number, pickle of the request) on standard input
-and answers each with a frame of ``(number, answer)`` on standard output, in the order queries
-finish; frame 0 says it is ready. Once the store is open it limits itself: a sandboxed engine keeps
-only its three standard file descriptors and the store's own files (all opened when the store
-opens), and may open no new one, so no query it runs can open a file or a socket (Oxigraph
+Has one thread per query it may run at once, each with a channel of its own: a pipe it reads
+requests from and one it writes answers to (frames: a 4-byte length, then a pickle), so the
+parent's caller of each slot talks to its thread directly; standard output says it is ready.
+Once the store is open it limits itself: a sandboxed engine keeps only its three standard
+file descriptors, its channels and the store's own files (all opened when the store opens),
+and may open no new one, so no query it runs can open a file or a socket (Oxigraph
 would otherwise call a ``SERVICE`` endpoint itself); its address space may grow by at most the
 configured memory limit. Queries run on threads with 256 MiB stacks, so a deep expression ends
 in a timeout rather than a stack overflow. It dies with its parent.
@@ -42,7 +43,6 @@ from typing import Any, BinaryIO
 import pyoxigraph as ox
 
 HEADER = struct.Struct(">I")  # a frame's length
-NUMBER = struct.Struct(">Q")  # a request's number, first in its frame
 STACK_BYTES = 256 * 1024 * 1024
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -240,16 +240,16 @@ def _open_files() -> dict[int, str]:
     return found
 
 
-def _seal(keep_under: Path | None) -> None:
-    """Close every descriptor but the standard three and the store's files (those under
-    ``keep_under``), fill the gaps below the highest one kept with /dev/null, and lower the
-    descriptor limit to just above it: a new file or socket then fails with EMFILE."""
+def _seal(keep_under: Path | None, channels: Sequence[int] = ()) -> None:
+    """Close every descriptor but the standard three, the ``channels`` and the store's files
+    (those under ``keep_under``), fill the gaps below the highest one kept with /dev/null, and
+    lower the descriptor limit to just above it: a new file or socket then fails with EMFILE."""
     prefix = f"{keep_under.resolve()}{os.sep}" if keep_under is not None else None
     kept = {
         fd
         for fd, target in _open_files().items()
         if fd > 2 and prefix is not None and target.startswith(prefix)
-    }
+    } | set(channels)
     for fd in range(3, 1024):
         if fd not in kept:
             with contextlib.suppress(OSError):
@@ -264,54 +264,52 @@ def _seal(keep_under: Path | None) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (top + 1, top + 1))
 
 
-def _limit(sandbox: bool, memory_mb: int, store: Path | None = None) -> None:
+def _limit(
+    sandbox: bool, memory_mb: int, store: Path | None = None, channels: Sequence[int] = ()
+) -> None:
     if memory_mb > 0:
         with open("/proc/self/statm", encoding="ascii") as statm:
             size = int(statm.read().split()[0]) * resource.getpagesize()
         limit = size + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if sandbox:
-        _seal(store)
+        _seal(store, channels)
 
 
 def serve(
     store: ox.Store,
-    threads: int,
+    channels: Sequence[tuple[int, int]],
     sandbox: bool,
     memory_mb: int,
-    rfd: int,
     wfd: int,
     location: Path | None,
 ) -> None:
-    """Answer requests on ``threads`` threads until the parent closes the pipe
-    (``location``: the on-disk store's folder, whose open files the sandbox keeps)."""
-    # Buffered: a whole request frame usually arrives in one read.
-    stream = os.fdopen(rfd, "rb", buffering=1 << 16, closefd=False)
-    reading, writing = threading.Lock(), threading.Lock()
+    """Answer requests on one thread per channel (a pipe to read requests from and one to
+    write answers to) until the parent closes them (``location``: the on-disk store's folder,
+    whose open files the sandbox keeps)."""
 
-    def answer() -> None:  # each thread reads its next request itself: no hand-over
+    def answer(rfd: int, wfd: int) -> None:
+        # Buffered: a whole request frame usually arrives in one read.
+        stream = os.fdopen(rfd, "rb", buffering=1 << 16, closefd=False)
         while True:
-            with reading:
-                header = _read_exact(stream, HEADER.size)
-                payload = None if header is None else _read_exact(stream, HEADER.unpack(header)[0])
+            header = _read_exact(stream, HEADER.size)
+            payload = None if header is None else _read_exact(stream, HEADER.unpack(header)[0])
             if payload is None:  # the parent has gone: queries still running are not wanted
                 os._exit(0)
             # The parent is the only writer of this pipe, which nothing else can reach.
-            request = pickle.loads(memoryview(payload)[NUMBER.size :])  # noqa: S301
+            request = pickle.loads(payload)  # noqa: S301
             try:
                 result = run(store, request)
             except Exception as exc:  # a bad request must not end the engine
                 result = ("query", f"{type(exc).__name__}: {exc}")
-            with writing:
-                _write(wfd, (NUMBER.unpack_from(payload)[0], result))
+            _write(wfd, result)
 
     threading.stack_size(STACK_BYTES)
-    answering = [threading.Thread(target=answer, daemon=True) for _ in range(max(1, threads))]
+    answering = [threading.Thread(target=answer, args=pair, daemon=True) for pair in channels]
     for thread in answering:  # started first: the memory limit counts their stacks
         thread.start()
-    _limit(sandbox, memory_mb, location)
-    with writing:
-        _write(wfd, (0, ("ready", len(store))))
+    _limit(sandbox, memory_mb, location, [fd for pair in channels for fd in pair])
+    _write(wfd, ("ready", len(store)))
     for thread in answering:
         thread.join()
 
@@ -321,16 +319,17 @@ def main(argv: list[str]) -> int:
     options = json.loads(argv[2])
     _die_with_parent(int(options["parent"]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
-    rfd, wfd = sys.stdin.fileno(), sys.stdout.fileno()
+    wfd = sys.stdout.fileno()  # says ready (or failed); requests come on the channels
     source = Path(argv[1])
     try:
         store = load(source)
     except (OSError, SyntaxError, ValueError) as exc:
-        _write(wfd, (0, ("failed", f"cannot load {argv[1]}: {exc}")))
+        _write(wfd, ("failed", f"cannot load {argv[1]}: {exc}"))
         return 1
     location = source if source.is_dir() else None  # the store's files stay open
     sandbox, memory_mb = bool(options["sandbox"]), int(options["memory_mb"])
-    serve(store, int(options["threads"]), sandbox, memory_mb, rfd, wfd, location)
+    channels = [(int(r), int(w)) for r, w in options["channels"]]
+    serve(store, channels, sandbox, memory_mb, wfd, location)
     return 0
 
 
