@@ -15,6 +15,8 @@ be as long as a ``max-query-length`` query needs.
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
 import select
 import traceback
 from typing import Any
@@ -32,12 +34,87 @@ LINGER = 0.002  # seconds a thread waits for the next request on its kept-alive 
 MAX_IN_A_ROW = 100  # requests a thread serves on one connection before handing it back
 
 
+THROTTLED_POLL = 0.05  # seconds between looks at the other workers' load while not accepting
+
+
+class ConnectionShare:
+    """How many connections each server process holds, in memory the master shares with the
+    workers it forks: a worker holding more than its fair share stops accepting until the
+    others catch up, so kept-alive connections (and the queries on them) spread over the
+    processes instead of piling onto the one that woke first."""
+
+    def __init__(self, size: int) -> None:
+        self.pids = multiprocessing.RawArray("i", size)
+        self.counts = multiprocessing.RawArray("i", size)
+        self.lock = multiprocessing.Lock()
+
+    def claim(self, pid: int) -> int:
+        """A slot for the worker ``pid`` (-1 if all are taken: it then takes no part)."""
+        with self.lock:
+            for index, holder in enumerate(self.pids):
+                if holder == 0:
+                    self.pids[index], self.counts[index] = pid, 0
+                    return index
+        return -1
+
+    def release(self, pid: int) -> None:
+        """Forget the worker ``pid`` (it has exited)."""
+        with self.lock:
+            for index, holder in enumerate(self.pids):
+                if holder == pid:
+                    self.pids[index] = self.counts[index] = 0
+
+    def fair(self) -> int:
+        """The most connections a worker may hold and still accept one more: one above the
+        mean, so the least loaded worker always accepts."""
+        live = [count for holder, count in zip(self.pids, self.counts, strict=True) if holder]
+        return sum(live) // max(1, len(live)) + 1
+
+
 class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
     """gunicorn's ``gthread`` worker, except that a thread that has just answered on a
     kept-alive connection waits a moment for that client's next request and serves it
     itself, rather than handing the connection back to the main loop and through the thread
     pool again (three thread hand-offs, measurable on a small machine). It does not wait
-    when other connections are queued for a thread, nor more than ``MAX_IN_A_ROW`` times."""
+    when other connections are queued for a thread, nor more than ``MAX_IN_A_ROW`` times.
+    With a :class:`ConnectionShare` it accepts connections only up to its fair share (and
+    looks again every ``THROTTLED_POLL`` seconds while it does not accept)."""
+
+    share: ConnectionShare | None = None  # set in the master, before the workers are forked
+    _slot = -1
+    _nr_conns = 0
+    _worker_connections = 1000
+
+    @property
+    def nr_conns(self) -> int:
+        """The connections this worker holds (gunicorn's counter, published to the share)."""
+        return self._nr_conns
+
+    @nr_conns.setter
+    def nr_conns(self, value: int) -> None:
+        self._nr_conns = value
+        if self.share is not None and self._slot >= 0:
+            self.share.counts[self._slot] = value
+
+    @property
+    def worker_connections(self) -> int:
+        """gunicorn's limit of connections, lowered to the fair share."""
+        if self.share is None or self._slot < 0:
+            return self._worker_connections
+        return min(self._worker_connections, self.share.fair())
+
+    @worker_connections.setter
+    def worker_connections(self, value: int) -> None:
+        self._worker_connections = value
+
+    def init_process(self) -> None:
+        if self.share is not None:
+            self._slot = self.share.claim(os.getpid())
+        super().init_process()
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        throttled = self.share is not None and not getattr(self, "_accepting", True)
+        super().wait_for_and_dispatch_events(min(timeout, THROTTLED_POLL) if throttled else timeout)
 
     def handle(self, conn: Any) -> Any:
         result = super().handle(conn)
@@ -107,6 +184,12 @@ def _import_app_code() -> None:
     blueprints.all_blueprints()
 
 
+def _worker_exited(_server: Any, worker: Any) -> None:
+    """gunicorn's hook in the master when a worker has exited: its connections are gone."""
+    if LingeringThreadWorker.share is not None:
+        LingeringThreadWorker.share.release(worker.pid)
+
+
 def options(
     settings: Settings, host: str, port: int, workers: int, threads: int | None
 ) -> dict[str, Any]:
@@ -129,6 +212,7 @@ def options(
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
         "control_socket_disable": True,  # no extra socket in $HOME shared by every server
+        "child_exit": _worker_exited,
         # No CPU pinning: a worker pinned with its query workers to one CPU left the other
         # idle whenever the connections fell unevenly (mix_bench, 4 clients, cache off, one
         # run: 794 pinned against 1,064 req/s unpinned, p99 620 against 197 ms).
@@ -146,6 +230,7 @@ def serve(
     if settings.store == "embedded" and not (settings.dataset_dir / "dataset.nq").exists():
         raise StoreUnavailable(f"no built dataset in {settings.dataset_dir}: run `kg build`")
     http_errors.install(settings)
+    LingeringThreadWorker.share = ConnectionShare(4 * max(1, workers))  # restarts overlap
     _import_app_code()
     gc.collect()
     gc.freeze()  # what the master built stays shared: the workers' collector leaves it alone
