@@ -308,7 +308,7 @@ def _before() -> Response | None:
     request.environ.pop("HTTP_IF_MODIFIED_SINCE", None)
     if not request.if_none_match:
         return None
-    if "Range" in request.headers:
+    if "HTTP_RANGE" in request.environ:  # (a lookup in headers raises and catches a KeyError)
         return None
     state = _state()
     view = _view()
@@ -336,8 +336,8 @@ def _after(response: Response) -> Response:
     state = _state()
     eligible = (
         compressible(response.mimetype)
-        and "Content-Encoding" not in response.headers
-        and "Range" not in request.headers
+        and response.headers.get("Content-Encoding") is None
+        and "HTTP_RANGE" not in request.environ
         and response.status_code not in (204, 206, 304)
     )
     coding = content_coding(request.accept_encodings) if eligible else "identity"

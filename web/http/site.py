@@ -34,6 +34,11 @@ CSP = (
     "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+)
 
 
 @bp.app_context_processor
@@ -50,10 +55,11 @@ def chrome() -> dict[str, Any]:
 
 @bp.after_app_request
 def security_headers(response: Response) -> Response:
-    """Same-origin everything; no sniffing; no framing."""
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    """Same-origin everything; no sniffing; no framing (unless a view set its own)."""
+    present = {name.lower() for name in response.headers.keys()}  # (a miss raises inside)
+    for name, value in SECURITY_HEADERS:
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 
