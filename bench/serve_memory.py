@@ -1,16 +1,19 @@
-"""Benchmark: resident memory and cold start of ``kg serve``, with the release's shared on-disk
-store against each query worker parsing ``dataset.nq`` into memory of its own (the same code,
-over a copy of the release without ``store/``), in one run.
+"""Benchmark: resident memory and cold start of ``kg serve`` with each ``query-store``: the
+default, each server process's query engine parsing ``dataset.nq`` into memory once
+(``memory``), against the engine querying the release's on-disk store (``shared``), in one
+run.
 
 For each layout and each number of server processes (``--workers``): seconds from starting
 ``kg serve`` to its first 200 on ``/sparql``, then the total PSS and RSS of the whole process
-tree (server, its workers, their query workers), idle and after every query worker has run a
-few whole-dataset queries (``--warm`` rounds). PSS splits shared pages (the store's page
-cache mappings, the libraries) between the processes mapping them; it is the honest sum.
-Also prints what one in-memory copy of the dataset costs a process, to compare with what each
-extra server process adds. Bounded: a few seconds per server.
+tree (server, its workers, their engines), idle and after every engine has run a few
+whole-dataset queries (``--warm`` rounds); and, with two server processes, the same with more
+queries at once per engine (``--slots``: threads, not copies). PSS splits shared pages (the
+store's page cache mappings, the libraries) between the processes mapping them; it is the
+honest sum. Also prints what one in-memory copy of the dataset costs a process, to compare
+with what each extra server process and each extra slot adds. Bounded: a few seconds per
+server.
 
-    .venv/bin/python bench/serve_memory.py                   # about 30 s
+    .venv/bin/python bench/serve_memory.py                   # about 40 s
     .venv/bin/python bench/serve_memory.py --workers 1 2 4
 """
 
@@ -24,6 +27,7 @@ import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from serving import CURRENT, by_kind, kg_serve, memory, query_workers
 
@@ -36,8 +40,8 @@ WARM = [
 
 
 def warm(url: str, rounds: int) -> None:
-    """Run the whole-dataset queries ``rounds`` times over 8 connections, so that every query
-    worker (picked freely by the servers) touches all the data."""
+    """Run the whole-dataset queries ``rounds`` times over 8 connections, so that every
+    engine (picked freely by the servers) touches all the data."""
     urls = [
         f"{url}/sparql?query=" + urllib.parse.quote(f"{q} # {i}")  # distinct: never cached
         for i in range(rounds)
@@ -70,8 +74,8 @@ def one_copy_mb() -> float:
     return float(out.stdout)
 
 
-def worker_start_ms(source: str, runs: int = 5) -> float:
-    """Median milliseconds for one query worker to start and open ``source`` (what a worker
+def engine_start_ms(source: str, runs: int = 5) -> float:
+    """Median milliseconds for a query engine to start and open ``source`` (what an engine
     restarted after a time-out or a crash costs before it serves again)."""
     sys.path.insert(0, str(CURRENT.parent.parent))
     from kg.sparql.pool import WorkerPool
@@ -79,68 +83,72 @@ def worker_start_ms(source: str, runs: int = 5) -> float:
     times = []
     for _ in range(runs):
         began = time.perf_counter()
-        pool = WorkerPool(CURRENT / source, 1)
+        pool = WorkerPool(CURRENT / source, 2)
         pool.ready(60)
         times.append((time.perf_counter() - began) * 1000)
         pool.close()
     return sorted(times)[len(times) // 2]
 
 
+LAYOUTS = {"memory (default)": "memory", "shared on-disk store": "shared"}
+
+
+def measure(workers: int, store: str, slots: int, rounds: int) -> tuple[Any, ...]:
+    """(processes, cold start s, idle PSS, warm PSS, warm RSS, per-kind memory) of one
+    ``kg serve``."""
+    env = {"HMIC_KG_QUERY_STORE": store, "HMIC_KG_QUERY_WORKERS": str(slots)}
+    with kg_serve(workers, env=env) as served:
+        pid = served.process.pid
+        for _ in range(600):  # the first 200 comes from the first engine up: wait for all
+            if len(query_workers(pid)) >= workers:
+                break
+            time.sleep(0.05)
+        idle = memory(pid)
+        warm(served.url, rounds)
+        procs, pss, rss = memory(pid)
+        return procs, served.cold_start, idle[1], pss, rss, by_kind(pid)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--slots", type=int, default=4, help="queries at once, extra row")
     parser.add_argument("--warm", type=int, default=6, help="rounds of whole-dataset queries")
     args = parser.parse_args()
     if not (CURRENT / "dataset.nq").exists():
         raise SystemExit("no build: run `kg build`")
     print(f"one in-memory copy of the dataset: {one_copy_mb():.1f} MB RSS in a process")
     print(
-        f"a query worker starts in {worker_start_ms('store'):.0f} ms over the store, "
-        f"{worker_start_ms('dataset.nq'):.0f} ms parsing dataset.nq"
+        f"a query engine starts in {engine_start_ms('dataset.nq'):.0f} ms parsing dataset.nq, "
+        f"{engine_start_ms('store'):.0f} ms over the store"
     )
     print(
-        f"{'layout':<22} {'workers':>7} {'procs':>5} {'cold s':>7} "
+        f"{'layout':<22} {'workers':>7} {'slots':>5} {'procs':>5} {'cold s':>7} "
         f"{'PSS idle':>9} {'PSS warm':>9} {'RSS warm':>9}  MB"
     )
-    rows: dict[tuple[bool, int], float] = {}
-    kinds: dict[tuple[bool, int], dict[str, tuple[int, float, float]]] = {}
-    for with_store in (False, True):
-        label = "shared on-disk store" if with_store else "dataset.nq per worker"
-        for workers in args.workers:
-            with kg_serve(workers, with_store=with_store) as served:
-                pid = served.process.pid
-                expected = 2 * workers  # query-workers (2) per server process
-                # the first 200 comes from the first query worker up; wait for all of them
-                for _ in range(600):
-                    if len(query_workers(pid)) >= expected:
-                        break
-                    time.sleep(0.05)
-                idle = memory(pid)
-                warm(served.url, args.warm)
-                procs, pss, rss = memory(pid)
-                kinds[(with_store, workers)] = by_kind(pid)
-            rows[(with_store, workers)] = pss
+    rows: dict[tuple[str, int, int], tuple[Any, ...]] = {}
+    runs = [(w, 2) for w in args.workers] + [(2, args.slots)]
+    for label, store in LAYOUTS.items():
+        for workers, slots in runs:
+            found = rows[(label, workers, slots)] = measure(workers, store, slots, args.warm)
+            procs, cold, idle, pss, rss, _kinds = found
             print(
-                f"{label:<22} {workers:>7} {procs:>5} {served.cold_start:>7.2f} "
-                f"{idle[1]:>9.1f} {pss:>9.1f} {rss:>9.1f}"
+                f"{label:<22} {workers:>7} {slots:>5} {procs:>5} {cold:>7.2f} "
+                f"{idle:>9.1f} {pss:>9.1f} {rss:>9.1f}"
             )
     print("\nper process, warm, largest run (mean PSS / mean private anonymous MB):")
-    for with_store in (False, True):
-        label = "shared on-disk store" if with_store else "dataset.nq per worker"
-        found = kinds[(with_store, args.workers[-1])]
-        cells = [f"{k} x{n}: {a:.1f} / {b:.1f}" for k, (n, a, b) in sorted(found.items())]
+    for label in LAYOUTS:
+        kinds = rows[(label, args.workers[-1], 2)][5]
+        cells = [f"{k} x{n}: {a:.1f} / {b:.1f}" for k, (n, a, b) in sorted(kinds.items())]
         print(f"{label:<22} " + "; ".join(cells))
-    for with_store in (False, True):
-        sizes = args.workers
-        steps = [
-            (rows[(with_store, b)] - rows[(with_store, a)]) / (b - a)
-            for a, b in itertools.pairwise(sizes)
-        ]
-        label = "shared on-disk store" if with_store else "dataset.nq per worker"
+    for label in LAYOUTS:
+        pss = {w: rows[(label, w, 2)][3] for w in args.workers}
+        steps = [(pss[b] - pss[a]) / (b - a) for a, b in itertools.pairwise(args.workers)]
+        extra = (rows[(label, 2, args.slots)][3] - rows[(label, 2, 2)][3]) / (2 * (args.slots - 2))
         print(
             f"{label}: each extra server process adds "
             + ", ".join(f"{s:.1f}" for s in steps)
-            + " MB PSS"
+            + f" MB PSS; each extra slot {extra:.1f} MB"
         )
     return 0
 

@@ -7,7 +7,6 @@ that map them). Reads ``out/current``; writes only temporary folders."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -74,7 +73,7 @@ def by_kind(root: int) -> dict[str, tuple[int, float, float]]:
         except OSError:
             continue
         fields = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:]}
-        kind = "master" if pid == root else "query worker" if pid in workers else "server worker"
+        kind = "master" if pid == root else "query engine" if pid in workers else "server worker"
         kinds.setdefault(kind, []).append((fields["Pss"] / 1024, fields["Anonymous"] / 1024))
     return {
         kind: (len(v), sum(a for a, _ in v) / len(v), sum(b for _, b in v) / len(v))
@@ -105,57 +104,41 @@ class Served:
 
 
 @contextmanager
-def release(with_store: bool) -> Iterator[Path]:
-    """The output folder to serve: ``out`` itself, or a temporary copy of the current release
-    without ``store/`` (each query worker then parses ``dataset.nq`` into memory)."""
-    if with_store:
-        yield ROOT / "out"
-        return
-    with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
-        shutil.copytree(
-            CURRENT.resolve(), Path(tmp) / "current", ignore=shutil.ignore_patterns("store")
-        )
-        yield Path(tmp)
-
-
-@contextmanager
 def kg_serve(
     workers: int = 2,
     *,
-    with_store: bool = True,
     env: dict[str, str] | None = None,
     code: Path = ROOT,
 ) -> Iterator[Served]:
     """``kg serve`` on a free port, timed from start to its first 200 on ``/sparql``
     (``code``: the source tree to run, e.g. an older commit's, over this tree's release)."""
-    with release(with_store) as out:
-        port = free_port()
-        environment = {**os.environ, "HMIC_KG_OUTPUT_DIR": str(out), **(env or {})}
-        began = time.perf_counter()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kg.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            cwd=code,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        probe = f"{url}/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }")
-        try:
-            wait_until_answered(probe, process, 120, "kg serve")
-            yield Served(process, url, time.perf_counter() - began)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    port = free_port()
+    environment = {**os.environ, "HMIC_KG_OUTPUT_DIR": str(ROOT / "out"), **(env or {})}
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=code,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    probe = f"{url}/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }")
+    try:
+        wait_until_answered(probe, process, 120, "kg serve")
+        yield Served(process, url, time.perf_counter() - began)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def wait_until_answered(
