@@ -24,9 +24,11 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     from web import blueprints
+    from web.endpoint import fastlane
     from web.http import cache as http_cache
 
     http_cache.install(app)
     for blueprint in blueprints.all_blueprints():
         app.register_blueprint(blueprint)
+    fastlane.install(app)
     return app

@@ -15,7 +15,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 
 from kg.config import Settings
 from kg.sparql import errors as query_errors
@@ -44,6 +44,7 @@ PREFLIGHT = {
 }
 ALLOWED_REQUEST_HEADERS = "Accept, Content-Type, Accept-Language, Cache-Control"
 _LOCK = threading.Lock()
+FAILED = "hmic.sparql.failed"  # environ key: the error the fast lane met, for the view to answer
 NOTED_TEXTS = 1024  # query texts whose explaining headers are remembered
 MAX_MESSAGE = 600  # characters of an error message (Oxigraph lists every expected token)
 REASONS = {
@@ -100,12 +101,17 @@ class _Context:
             return self._dataset
 
 
-def _context() -> _Context:
-    found = current_app.extensions.get("hmic_sparql")
+def context_of(app: Flask) -> _Context:
+    """The endpoint's per-app state (made on first use)."""
+    found = app.extensions.get("hmic_sparql")
     if found is None:
-        found = _Context(current_app.config["SETTINGS"], current_app.config["STORE"])
-        current_app.extensions["hmic_sparql"] = found
+        found = _Context(app.config["SETTINGS"], app.config["STORE"])
+        app.extensions["hmic_sparql"] = found
     return found
+
+
+def _context() -> _Context:
+    return context_of(current_app)
 
 
 def known_terms() -> unknown.KnownTerms:
@@ -178,28 +184,22 @@ def _service_description(context: _Context, wanted: QueryRequest) -> Response:
     return Response(body, status=200, headers=headers, content_type=offer.content_type)
 
 
-def _answer() -> Response:
-    context = _context()
+def answer_query(
+    context: _Context, wanted: QueryRequest, accept: str | None
+) -> tuple[list[tuple[str, str]], bytes]:
+    """The 200 answer to a query request: its headers and body. Raises
+    :class:`ProtocolError` (406 when no format the client accepts fits the query),
+    :class:`QuerySyntaxError` or :class:`StoreError` for the error answers. Independent of
+    Flask: the view and the fast lane (:mod:`web.endpoint.fastlane`) both answer with it."""
+    assert wanted.query is not None
     settings = context.settings
-    environ = request.environ
-    wanted = parse_request(
-        request.method,
-        environ.get("QUERY_STRING", "").encode("latin-1"),
-        request.headers.get("Content-Type"),
-        request.stream.read,
-        request.content_length,
-        settings.max_body_size,
-    )
-    if wanted.query is None:
-        return _service_description(context, wanted)
-    g.sparql_text = wanted.query
     analysis = inspect(wanted.query, context.limits, context.prefix_pairs)
     check_services(analysis, context.allowlist)
     check_dataset(analysis, wanted.default_graph_uris, wanted.named_graph_uris)
     offers = neg.GRAPH_OFFERS if analysis.kind == "graph" else neg.SOLUTION_OFFERS
-    offer = neg.pick(wanted.formats, request.headers.get("Accept"), offers)
+    offer = neg.pick(wanted.formats, accept, offers)
     if offer is None:
-        return _error(406, neg.refusal(wanted.formats, offers))
+        raise ProtocolError(406, neg.refusal(wanted.formats, offers))
     written = results.engine_format(offer.key, wanted.query)
     raw = context.store.query_raw(
         wanted.query,
@@ -216,7 +216,28 @@ def _answer() -> Response:
         ("Content-Type", offer.content_type),
         *context.notes(wanted.query, analysis.kind == "select"),
     ]
-    body = results.finish(raw.body, raw.kind, offer.key, wanted.query, written)
+    return headers, results.finish(raw.body, raw.kind, offer.key, wanted.query, written)
+
+
+def _answer() -> Response:
+    context = _context()
+    settings = context.settings
+    environ = request.environ
+    wanted = parse_request(
+        request.method,
+        environ.get("QUERY_STRING", "").encode("latin-1"),
+        request.headers.get("Content-Type"),
+        request.stream.read,
+        request.content_length,
+        settings.max_body_size,
+    )
+    if wanted.query is None:
+        return _service_description(context, wanted)
+    g.sparql_text = wanted.query
+    failed = environ.pop(FAILED, None)
+    if failed is not None:  # the fast lane ran this request: answer its error, run nothing
+        raise failed
+    headers, body = answer_query(context, wanted, request.headers.get("Accept"))
     return Response(body, status=200, headers=headers)
 
 

@@ -34,7 +34,9 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from rdflib import URIRef
+from werkzeug.http import parse_accept_header
 from werkzeug.security import safe_join
+from werkzeug.wsgi import get_host
 
 try:  # brotli is optional: without it, answers are gzip-compressed only
     import brotli
@@ -181,6 +183,11 @@ class HttpCache:
         self._kept: OrderedDict[str, bytes] = OrderedDict()
         self._kept_bytes = 0
 
+    @staticmethod
+    def of(app: Flask) -> HttpCache:
+        """The state :func:`install` gave ``app``."""
+        return app.extensions["hmic_http_cache"]  # type: ignore[no-any-return]
+
     def release(self) -> str | None:
         """The release id: the store's ``release`` attribute on every request when it has one
         (a store that may move to a new release while it runs), else found once (once every
@@ -205,21 +212,30 @@ class HttpCache:
     def tag(self, varies: Iterable[str], coding: str) -> str | None:
         """The strong ETag of this request's answer when it varies on ``varies`` (None when
         the release is not known)."""
-        release = self.release()
-        if release is None:
-            return None
-        digest = hashlib.sha256()
-        for part in (
-            release,
-            self.fingerprint,
+        return self.tag_for(
             request.scheme + "://" + request.host,  # (host_url: a slower IRI conversion)
             request.script_root + request.path,
             request.query_string.decode("latin-1"),
             coding,
-        ):
+            [(name, request.headers.get(name, "")) for name in varies],
+        )
+
+    def tag_for(
+        self,
+        origin: str,
+        path: str,
+        query_string: str,
+        coding: str,
+        headers: Iterable[tuple[str, str]],
+    ) -> str | None:
+        """:meth:`tag` from its inputs (the values of the request headers varied on)."""
+        release = self.release()
+        if release is None:
+            return None
+        digest = hashlib.sha256()
+        for part in (release, self.fingerprint, origin, path, query_string, coding):
             digest.update(part.encode("utf-8", "replace") + b"\0")
-        for name in varies:
-            value = request.headers.get(name, "")
+        for name, value in headers:
             digest.update(f"{name.lower()}:{value}".encode("utf-8", "replace") + b"\0")
         return digest.hexdigest()[:32]
 
@@ -262,7 +278,7 @@ class HttpCache:
 
 
 def _state() -> HttpCache:
-    return current_app.extensions["hmic_http_cache"]
+    return HttpCache.of(current_app)
 
 
 def _cacheable_method() -> bool:
@@ -381,6 +397,67 @@ def _encode(response: Response, coding: str, tag: str | None) -> Response:
         response.set_data(packed)
         response.headers["Content-Encoding"] = coding
     return response
+
+
+def finish_plain(
+    state: HttpCache,
+    view: str,
+    environ: dict[str, Any],
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers and body :func:`_after` and :func:`_encode` give a view's 200 answer to a
+    plain ``GET`` (no validators, no range: :func:`plain_get`), computed from the WSGI
+    environ without a request context, for an endpoint answered outside Flask
+    (:mod:`web.endpoint.fastlane`). ``headers`` carry the answer's ``Content-Type`` and
+    ``Vary``."""
+    found = {name.lower(): value for name, value in headers}
+    mimetype = found.get("content-type", "").split(";", 1)[0].strip().lower() or None
+    eligible = compressible(mimetype) and "content-encoding" not in found
+    coding = "identity"
+    if eligible:
+        coding = content_coding(parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING")))
+    vary = [v.strip() for v in found.get("vary", "").split(",") if v.strip()]
+    if eligible and "accept-encoding" not in {v.lower() for v in vary}:
+        vary.append("Accept-Encoding")
+    varies = tuple(sorted({v.title() for v in vary if v.lower() != "accept-encoding"}))
+    state.learn(view, varies, eligible)
+    host = get_host(environ)
+    tag = state.tag_for(
+        f"{environ.get('wsgi.url_scheme', 'http')}://{host}",
+        environ.get("SCRIPT_NAME", "").rstrip("/") + "/" + _path(environ).lstrip("/"),
+        environ.get("QUERY_STRING", ""),
+        coding,
+        [(name, environ.get("HTTP_" + name.upper().replace("-", "_"), "")) for name in varies],
+    )
+    out = [(n, v) for n, v in headers if n.lower() not in ("vary", "expires", "last-modified")]
+    if vary:
+        out.append(("Vary", ", ".join(vary)))
+    if tag is None:
+        out.append(("Cache-Control", "no-cache"))
+    else:
+        own = found.get("cache-control", "")
+        if "no-store" not in own and "private" not in own:
+            out = [(n, v) for n, v in out if n.lower() != "cache-control"]
+            out.append(("Cache-Control", f"public, max-age={state.max_age}"))
+        out.append(("ETag", f'"{tag}"'))
+    if coding != "identity" and body:
+        body = state.compressed(tag, body, coding) if tag else compress(body, coding)
+        out.append(("Content-Encoding", coding))
+    return out, body
+
+
+def plain_get(environ: dict[str, Any]) -> bool:
+    """Whether a request is a ``GET`` without validators or a range (the answers
+    :func:`finish_plain` finishes)."""
+    return environ.get("REQUEST_METHOD") == "GET" and not any(
+        key in environ for key in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE")
+    )
+
+
+def _path(environ: dict[str, Any]) -> str:
+    """The request path as Werkzeug decodes it (WSGI gives it as latin-1 bytes)."""
+    return str(environ.get("PATH_INFO", "")).encode("latin-1").decode("utf-8", "replace")
 
 
 def _static_url_defaults(endpoint: str, values: dict[str, Any]) -> None:
