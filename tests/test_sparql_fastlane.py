@@ -42,6 +42,9 @@ CASES = [
     ({"query": "INSERT DATA { <a:b> <a:b> <a:b> }"}, {}),  # 403
     ({"query": "SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }"}, {}),
     ({"query": SELECT}, {"If-None-Match": '"nothing"'}),
+    ({"query": SELECT}, {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}),  # a browser
+    ({"query": SELECT, "format": "nonsense"}, {}),
+    ({"query": "SELECT ?s WHERE { ?s ?p ?o }"}, {"Accept": "*/*", "Host": "example.org:8080"}),
 ]
 
 

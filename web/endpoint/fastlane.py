@@ -19,7 +19,6 @@ from typing import Any
 from flask import Flask
 
 from kg.sparql.protocol import ProtocolError, parse_request
-from kg.store.base import QuerySyntaxError, StoreError
 from web.endpoint.sparql import FAILED, answer_query, context_of
 from web.http import cache
 from web.http.site import SECURITY_HEADERS
@@ -60,11 +59,11 @@ class FastLane:
         with self.app.app_context():  # the cache reads the app's store and settings
             try:
                 headers, body = answer_query(context, wanted, environ.get("HTTP_ACCEPT"))
-            except (ProtocolError, QuerySyntaxError, StoreError) as exc:
+                state = cache.HttpCache.of(self.app)
+                headers, body = cache.finish_plain(state, VIEW, environ, headers, body)
+            except Exception as exc:  # the view answers every error, bugs too
                 environ[FAILED] = exc
                 return self.downstream(environ, start_response)
-            state = cache.HttpCache.of(self.app)
-            headers, body = cache.finish_plain(state, VIEW, environ, headers, body)
         present = {name.lower() for name, _value in headers}
         headers += [(n, v) for n, v in SECURITY_HEADERS if n.lower() not in present]
         headers.append(("Content-Length", str(len(body))))
