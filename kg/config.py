@@ -30,7 +30,7 @@ class Settings:
     result_limit: int = 2000000
     service_allowlist: tuple[str, ...] = field(default_factory=tuple)
     query_workers: int = 2
-    query_store: str = "memory"
+    query_store: str = "auto"
     max_query_length: int = 131072
     max_body_size: int = 1048576
     max_query_nesting: int = 64

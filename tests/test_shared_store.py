@@ -273,6 +273,23 @@ def test_query_store_memory_parses_the_dataset_into_the_engine(settings):
     assert len(kept) == 4 and all(target.startswith("pipe:") for target in kept.values())
 
 
+def test_auto_copies_a_small_dataset_into_memory_and_leaves_a_large_one_on_disk(
+    settings, monkeypatch
+):
+    from kg.store import embedded
+
+    dataset = settings.dataset_dir / "dataset.nq"
+    assert embedded.query_store("auto", dataset) == "memory"  # the report: 5 MB
+    monkeypatch.setattr(embedded, "AUTO_MEMORY_BYTES", dataset.stat().st_size - 1)
+    assert embedded.query_store("auto", dataset) == "shared"
+    store = EmbeddedStore(dataset, settings=settings.with_(query_store="auto"), workers=1)
+    try:
+        assert store.source == (settings.dataset_dir / STORE_DIR).resolve()
+        assert store.query("ASK { ?s ?p ?o }").boolean is True
+    finally:
+        store.close()
+
+
 def test_an_unknown_query_store_setting_is_refused(settings):
     with pytest.raises(ValueError, match="query-store"):
         EmbeddedStore(

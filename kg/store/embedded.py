@@ -1,11 +1,12 @@
 """The embedded backend: the built release's data, queried by a query engine process per
 server process (:mod:`kg.sparql.pool`) that runs several queries at once on its threads, so a
 query is stopped at its time limit by killing the engine (the other queries it was running
-are sent again to a fresh one). Setting ``query-store``: ``memory``, the default: the engine
-parses the release's ``dataset.nq`` into memory once (one copy of the data per server
-process, about 17 MB here); ``shared``: it queries the release's on-disk Oxigraph store
+are sent again to a fresh one). Setting ``query-store``: ``memory``: the engine parses the
+release's ``dataset.nq`` into memory once (one copy of the data per server process, about
+17 MB here); ``shared``: it queries the release's on-disk Oxigraph store
 (``out/current/store/``, written by ``kg build``) read-only, the data held once in the page
-cache by every engine, for data too large to copy (queries take about twice as long). A
+cache by every engine, for data too large to copy (queries take about twice as long);
+``auto``, the default: ``memory`` up to ``AUTO_MEMORY_BYTES`` of N-Quads, else ``shared``. A
 release without ``store/`` is parsed into memory either way.
 
 Reads the release the ``current`` link names when the store opens (so the engine and every
@@ -50,6 +51,7 @@ from kg.store.base import (
 
 MERGE_DEFAULT_GRAPH = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 STORE_DIR = "store"  # the on-disk store's folder in a release, next to dataset.nq
+AUTO_MEMORY_BYTES = 64 << 20  # N-Quads copied into memory by query-store = "auto" (here: 5.4 MB)
 SYNTAX_CACHE = 1024  # query texts whose syntax error is remembered
 PREFIX_CACHE = 4096  # query texts whose predeclared prefixes in use are remembered
 _UNSEEN = object()
@@ -97,6 +99,17 @@ def store_source(dataset: Path) -> Path:
     folder when there is one, else the file itself."""
     folder = dataset.resolve().parent / STORE_DIR
     return folder if (folder / "CURRENT").is_file() else dataset.resolve()
+
+
+def query_store(setting: str, dataset: Path) -> str:
+    """``memory`` or ``shared`` for the ``query-store`` setting: ``auto`` (the default) copies
+    a dataset of up to ``AUTO_MEMORY_BYTES`` of N-Quads into each engine's memory (fast; one
+    copy per server process) and leaves a larger one on disk (one copy in the page cache)."""
+    if setting == "auto":
+        return "memory" if dataset.stat().st_size <= AUTO_MEMORY_BYTES else "shared"
+    if setting not in ("shared", "memory"):
+        raise ValueError(f"unknown query-store {setting!r} (use 'auto', 'memory' or 'shared')")
+    return setting
 
 
 def _wire(term: Node) -> tuple[Any, ...]:
@@ -191,12 +204,9 @@ class EmbeddedStore:
         self.limits = Limits.from_settings(settings)
         self.memory_mb = settings.query_memory_limit
         self.workers = workers or settings.query_workers
-        if settings.query_store not in ("shared", "memory"):
-            raise ValueError(
-                f"unknown query-store {settings.query_store!r} (use 'shared' or 'memory')"
-            )
+        self.query_store = query_store(settings.query_store, self.path)
         # what the engine opens: the release's store (shared), or the dataset to parse
-        shared = settings.query_store == "shared"
+        shared = self.query_store == "shared"
         self.source = store_source(self.path) if shared else self.path
         self._pool = WorkerPool(self.source, self.workers, memory_mb=self.memory_mb)
         self._service_pool: WorkerPool | None = None
