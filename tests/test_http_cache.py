@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ import subprocess
 import brotli
 import pytest
 import requests
+from releases import make_current
 
 from kg.config import ROOT
 from kg.store.embedded import EmbeddedStore
@@ -220,29 +220,9 @@ def test_max_age_is_a_setting(settings, store):
     assert answer.headers["Cache-Control"] == "public, max-age=5"
 
 
-def _copy_release(source, output_dir, name):
-    """A release folder holding the same files (hard links when possible) under another name,
-    made current as ``kg build`` makes a release current."""
-    target = output_dir / "releases" / name
-    target.mkdir(parents=True)
-    for path in source.rglob("*"):
-        if path.is_file():
-            dest = target / path.relative_to(source)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(path, dest)
-            except OSError:
-                shutil.copy2(path, dest)
-    current = output_dir / "current"
-    temporary = output_dir / "current.new"
-    temporary.symlink_to(target.relative_to(output_dir))
-    temporary.replace(current)
-    return target
-
-
 def test_a_new_release_changes_every_etag(settings, app, tmp_path):
     source = settings.dataset_dir.resolve()
-    _copy_release(source, tmp_path, "20990101T000000000000Z-00000000")
+    make_current(source, tmp_path, "20990101T000000000000Z-00000000")
     moved = settings.with_(output_dir=tmp_path)
     other_store = EmbeddedStore(moved.dataset_dir / "dataset.nq", settings=moved, workers=1)
     try:

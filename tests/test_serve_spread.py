@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from processes import descendants, engines, free_port
+
 from kg.serve import ConnectionShare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,9 +54,7 @@ def _connections_by_process(port: int, pids: set[int]) -> list[int]:
 
 
 def test_four_kept_alive_connections_fall_two_and_two(settings):
-    from tests.test_sparql_server import _free_port, _query_workers, _tree
-
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", "2"],
         cwd=ROOT,
@@ -73,11 +73,10 @@ def test_four_kept_alive_connections_fall_two_and_two(settings):
                     break
             except OSError:
                 time.sleep(0.1)
-        engines = set(_query_workers(process.pid))
-        servers = set(_tree(process.pid)) - engines - {process.pid}
+        servers = set(descendants(process.pid)) - set(engines(process.pid))
         while len(servers) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-            servers = set(_tree(process.pid)) - set(_query_workers(process.pid)) - {process.pid}
+            servers = set(descendants(process.pid)) - set(engines(process.pid))
         for _ in range(4):  # opened together, each kept alive after its first answer
             clients.append(http.client.HTTPConnection("127.0.0.1", port, timeout=30))
         for client in clients:

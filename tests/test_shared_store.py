@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from processes import engines, free_port, running
 
 from kg.sparql.pool import WorkerPool
 from kg.store.embedded import STORE_DIR, EmbeddedStore, store_source
@@ -106,58 +107,14 @@ def test_a_sandboxed_worker_on_the_store_opens_no_socket(settings):
 # -- a query worker killed with SIGKILL mid-query, on a real kg serve ------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _children(pid: int) -> dict[int, tuple[str, float]]:
-    """Descendants of ``pid``: pid → (command line, CPU seconds)."""
-    parents, info = {}, {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        child = int(stat.parent.name)
-        parents[child] = int(fields[1])
-        info[child] = (command, (int(fields[11]) + int(fields[12])) / tick)
-    found, todo = {}, [pid]
-    while todo:
-        parent = todo.pop()
-        for child, p in parents.items():
-            if p == parent:
-                found[child] = info[child]
-                todo.append(child)
-    return found
-
-
-def _query_workers(pid: int) -> dict[int, float]:
-    return {p: cpu for p, (cmd, cpu) in _children(pid).items() if "kg.sparql.worker" in cmd}
-
-
-def _running(pid: int) -> bool:
-    """Whether a thread of ``pid`` is running or runnable (a query runs on its own thread)."""
-    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
-        try:
-            if stat.read_text().rsplit(")", 1)[1].split()[0] == "R":
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def _always_running(root: int) -> int:
     """The query worker found running in every one of 20 looks (the runaway query's: the
     others wait on their pipe between short queries)."""
     for _window in range(20):
         seen: dict[int, int] = {}
         for _ in range(20):
-            for pid in _query_workers(root):
-                seen[pid] = seen.get(pid, 0) + _running(pid)
+            for pid in engines(root):
+                seen[pid] = seen.get(pid, 0) + running(pid)
             time.sleep(0.01)
         busiest = max(seen, key=lambda p: seen[p])
         if seen[busiest] == 20:
@@ -169,7 +126,7 @@ def _always_running(root: int) -> int:
 def served(settings) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``kg serve`` (one server process, its engine running two queries at once, no answer
     cache), ready."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "HMIC_KG_QUERY_WORKERS": "2",
@@ -202,16 +159,16 @@ def _replaced(root: int, gone: set[int]) -> dict[int, float]:
     """The engine that took the place of the engines ``gone`` (waiting for it)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        engines = _query_workers(root)
-        if len(engines) == 1 and not gone & set(engines):
-            return engines
+        found = engines(root)
+        if len(found) == 1 and not gone & set(found):
+            return found
         time.sleep(0.05)
-    raise AssertionError(f"no new engine replaced {gone}: {_query_workers(root)}")
+    raise AssertionError(f"no new engine replaced {gone}: {engines(root)}")
 
 
 def test_a_killed_engine_is_replaced_and_nothing_else_fails(served):
     process, url = served
-    (first,) = _query_workers(process.pid)
+    (first,) = engines(process.pid)
     killed: dict[str, requests.Response] = {}
     others: list[int] = []
     stop = threading.Event()
@@ -238,14 +195,14 @@ def test_a_killed_engine_is_replaced_and_nothing_else_fails(served):
     assert _always_running(process.pid) == second
     os.kill(second, signal.SIGKILL)  # its second death: now it is answered
     threads[0].join(timeout=30)
-    engines = _replaced(process.pid, {first, second})
+    replacement = _replaced(process.pid, {first, second})
     time.sleep(0.5)
     stop.set()
     threads[1].join(timeout=30)
     assert killed["answer"].status_code == 503
     assert "restarted" in killed["answer"].text
     assert not any(Path(f"/proc/{pid}").exists() for pid in (first, second))
-    assert len(engines) == 1
+    assert len(replacement) == 1
     assert others and set(others) == {200}, others
     assert requests.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30).status_code == 200
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from processes import engines, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 2.0
@@ -39,12 +40,6 @@ class Server:
         return f"{self.url}/sparql"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start() -> Server:
     env = {
         **os.environ,
@@ -52,7 +47,7 @@ def _start() -> Server:
         "HMIC_KG_QUERY_WORKERS": "2",
     }
     for _attempt in range(5):  # a free port may be taken again before gunicorn binds it
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", "1"],
             cwd=ROOT,
@@ -104,40 +99,7 @@ def server(settings) -> Iterator[Server]:
             started.reader.join(timeout=30)
         if started.process.stdout is not None:
             started.process.stdout.close()
-    assert _query_workers(started.process.pid) == {}, "the query engine outlived the server"
-
-
-def _processes() -> dict[int, tuple[int, float, str]]:
-    """pid → (parent pid, CPU seconds, command line) of every process."""
-    found = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        found[int(stat.parent.name)] = (
-            int(fields[1]),
-            (int(fields[11]) + int(fields[12])) / tick,
-            command,
-        )
-    return found
-
-
-def _tree(root: int) -> dict[int, tuple[int, float, str]]:
-    everything = _processes()
-    tree, todo = {}, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in everything:
-            tree[pid] = everything[pid]
-            todo += [p for p, (parent, _cpu, _cmd) in everything.items() if parent == pid]
-    return tree
-
-
-def _query_workers(root: int) -> dict[int, tuple[int, float, str]]:
-    return {p: v for p, v in _tree(root).items() if "kg.sparql.worker" in v[2]}
+    assert engines(started.process.pid) == {}, "the query engine outlived the server"
 
 
 def _ok(server: Server) -> float:
@@ -148,7 +110,7 @@ def _ok(server: Server) -> float:
 
 
 def test_a_pathological_query_is_stopped_while_others_are_served(server):
-    before = set(_query_workers(server.process.pid))
+    before = set(engines(server.process.pid))
     assert len(before) == 1  # one engine per server process, running two queries at once
     outcome: dict[str, object] = {}
 
@@ -172,7 +134,7 @@ def test_a_pathological_query_is_stopped_while_others_are_served(server):
     # The engine that ran it was killed, not merely abandoned: the process is gone (not even
     # a zombie), so its CPU is free; a fresh engine takes its place, and the queries it was
     # running besides were sent again to that one (max(latencies) above).
-    after = set(_query_workers(server.process.pid))
+    after = set(engines(server.process.pid))
     killed = before - after
     assert len(killed) == 1 and not any(Path(f"/proc/{pid}").exists() for pid in killed)
     assert len(after) == 1

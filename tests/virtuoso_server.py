@@ -11,7 +11,6 @@ scope) and ``virtuoso_endpoint`` (its ``/sparql`` query endpoint once loaded).
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from processes import free_port
 
 from kg.config import ROOT
 
@@ -97,12 +97,6 @@ DeferInferenceRulesInit = 0
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class VirtuosoServer:
     """One ``virtuoso-t`` process with a fresh database in a temporary folder."""
 
@@ -113,7 +107,7 @@ class VirtuosoServer:
             )
         self.folder = Path(tempfile.mkdtemp(prefix="hmic-kg-virtuoso-"))
         (self.folder / "vsp").mkdir()
-        self.sql_port, self.http_port = _free_port(), _free_port()
+        self.sql_port, self.http_port = free_port(), free_port()
         ini = self.folder / "virtuoso.ini"
         ini.write_text(
             INI.format(
