@@ -37,7 +37,6 @@ from rdflib.term import Node
 from kg.config import Settings, load_settings
 from kg.sparql.guards import Limits, inspect
 from kg.sparql.pool import WorkerPool
-from kg.sparql.worker import load
 from kg.store.base import (
     GRAPH_FORMATS,
     SELECT_FORMATS,
@@ -83,15 +82,6 @@ def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"unsupported term {term!r}")
-
-
-def load_dataset(path: Path) -> ox.Store:
-    """The Oxigraph store of the N-Quads dataset at ``path``, with the merge of its named
-    graphs as default graph: the release's on-disk store opened read-only if it has one,
-    else an in-memory copy."""
-    if not path.exists():
-        raise StoreUnavailable(f"no built dataset at {path}: run `kg build` first")
-    return load(store_source(path))
 
 
 def store_source(dataset: Path) -> Path:

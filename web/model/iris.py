@@ -94,14 +94,6 @@ class Iris:
                 return f"{self.root}/{quote(rest, safe=_SAFE)}"
         return f"{self.root}/resource?iri={_quote_all(iri)}"
 
-    def doc_href(self, iri: str, **params: str) -> str:
-        """The page about ``iri`` with query parameters added (format links, pagination)."""
-        href = self.href(iri)
-        if not params:
-            return href
-        sep = "&" if "?" in href else "?"
-        return href + sep + "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
-
     def curie(self, iri: str) -> str:
         """The prefixed name of ``iri`` that can be pasted into SPARQL or Turtle as it is
         (no escapes), else the IRI itself."""
