@@ -172,6 +172,7 @@ class HttpCache:
         settings: Settings = app.config["SETTINGS"]
         self.settings = settings
         self.max_age = max(0, settings.http_max_age)
+        self.public = f"public, max-age={self.max_age}"  # Cache-Control of a reusable answer
         self.fingerprint = hashlib.sha256(
             (code_fingerprint() + repr(settings)).encode("utf-8")
         ).hexdigest()[:24]
@@ -239,6 +240,10 @@ class HttpCache:
             digest.update(f"{name.lower()}:{value}".encode("utf-8", "replace") + b"\0")
         return digest.hexdigest()[:32]
 
+    def packed(self, tag: str | None, body: bytes, coding: str) -> bytes:
+        """``body`` compressed in ``coding``, kept by ``tag`` when it has one."""
+        return self.compressed(tag, body, coding) if tag else compress(body, coding)
+
     def compressed(self, tag: str, body: bytes, coding: str) -> bytes:
         """``body`` compressed in ``coding``; large answers are kept by ``tag`` (a tag names
         one representation, so the same tag always has the same bytes)."""
@@ -274,7 +279,7 @@ class HttpCache:
                 folder, filename
             ):
                 return IMMUTABLE
-        return f"public, max-age={self.max_age}"
+        return self.public
 
 
 def _state() -> HttpCache:
@@ -289,11 +294,10 @@ def _view() -> str | None:
     return request.url_rule.endpoint if request.url_rule is not None else None
 
 
-def _vary_of(response: Response) -> tuple[str, ...]:
-    """The request headers ``response`` varies on, canonically ordered (without
+def _varies(vary: Iterable[str]) -> tuple[str, ...]:
+    """The request headers a ``Vary`` names, canonically ordered (without
     ``Accept-Encoding``, which enters the tag as the chosen coding)."""
-    names = {h.title() for h in response.vary if h.lower() != "accept-encoding"}
-    return tuple(sorted(names))
+    return tuple(sorted({h.title() for h in vary if h.lower() != "accept-encoding"}))
 
 
 def _matches(tag: str) -> bool:
@@ -362,7 +366,7 @@ def _after(response: Response) -> Response:
     if not _cacheable_method():  # a POSTed query: compressed, never stored
         response.headers["Cache-Control"] = NO_STORE
         return _encode(response, coding, None)
-    varies = _vary_of(response)
+    varies = _varies(response.vary)
     view = _view()
     if view is not None:
         state.learn(view, varies, eligible)
@@ -393,8 +397,7 @@ def _encode(response: Response, coding: str, tag: str | None) -> Response:
     if hasattr(source, "close"):  # the file it was read from
         source.close()
     if body:
-        packed = _state().compressed(tag, body, coding) if tag else compress(body, coding)
-        response.set_data(packed)
+        response.set_data(_state().packed(tag, body, coding))
         response.headers["Content-Encoding"] = coding
     return response
 
@@ -420,7 +423,7 @@ def finish_plain(
     vary = [v.strip() for v in found.get("vary", "").split(",") if v.strip()]
     if eligible and "accept-encoding" not in {v.lower() for v in vary}:
         vary.append("Accept-Encoding")
-    varies = tuple(sorted({v.title() for v in vary if v.lower() != "accept-encoding"}))
+    varies = _varies(vary)
     state.learn(view, varies, eligible)
     host = get_host(environ)
     tag = state.tag_for(
@@ -439,10 +442,10 @@ def finish_plain(
         own = found.get("cache-control", "")
         if "no-store" not in own and "private" not in own:
             out = [(n, v) for n, v in out if n.lower() != "cache-control"]
-            out.append(("Cache-Control", f"public, max-age={state.max_age}"))
+            out.append(("Cache-Control", state.public))
         out.append(("ETag", f'"{tag}"'))
     if coding != "identity" and body:
-        body = state.compressed(tag, body, coding) if tag else compress(body, coding)
+        body = state.packed(tag, body, coding)
         out.append(("Content-Encoding", coding))
     return out, body
 
