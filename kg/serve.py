@@ -32,8 +32,6 @@ from kg.store.base import StoreUnavailable
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 LINGER = 0.002  # seconds a thread waits for the next request on its kept-alive connection
 MAX_IN_A_ROW = 100  # requests a thread serves on one connection before handing it back
-
-
 THROTTLED_POLL = 0.05  # seconds between looks at the other workers' load while not accepting
 
 
