@@ -247,6 +247,20 @@ def test_auto_copies_a_small_dataset_into_memory_and_leaves_a_large_one_on_disk(
         store.close()
 
 
+def test_the_engine_hands_large_blocks_and_free_heap_back(settings):
+    from kg.sparql.pool import ALLOCATOR
+
+    pool = WorkerPool(settings.dataset_dir / "dataset.nq", 1)
+    try:
+        assert pool.ready(60)
+        (engine,) = pool.pids()
+        environ = Path(f"/proc/{engine}/environ").read_bytes().split(b"\0")
+    finally:
+        pool.close()
+    for name, value in ALLOCATOR.items():
+        assert f"{name}={value}".encode() in environ
+
+
 def test_an_unknown_query_store_setting_is_refused(settings):
     with pytest.raises(ValueError, match="query-store"):
         EmbeddedStore(
