@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from pathlib import Path
 
 ENGINE = "kg.sparql.worker"  # in the command line of a query engine process
@@ -42,6 +43,19 @@ def descendants(root: int) -> dict[int, tuple[int, float, str]]:
 def engines(root: int) -> dict[int, float]:
     """The query engines below ``root``: pid → CPU seconds."""
     return {pid: cpu for pid, (_parent, cpu, cmd) in descendants(root).items() if ENGINE in cmd}
+
+
+def replaced(root: int, gone: set[int], timeout: float = 30) -> dict[int, float]:
+    """The one engine below ``root`` that took the place of the engines ``gone``, waiting
+    for it: a replacement is started after the answer that killed its predecessor, and its
+    command line names the engine only once it has been exec'd."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = engines(root)
+        if len(found) == 1 and not gone & set(found):
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"no new engine replaced {gone}: {engines(root)}")
 
 
 def running(pid: int) -> bool:

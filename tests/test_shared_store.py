@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-from processes import engines, free_port, running
+from processes import engines, free_port, replaced, running
 
 from kg.sparql.pool import WorkerPool
 from kg.store.embedded import STORE_DIR, EmbeddedStore, store_source
@@ -155,17 +155,6 @@ def served(settings) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
         process.wait(timeout=30)
 
 
-def _replaced(root: int, gone: set[int]) -> dict[int, float]:
-    """The engine that took the place of the engines ``gone`` (waiting for it)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = engines(root)
-        if len(found) == 1 and not gone & set(found):
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"no new engine replaced {gone}: {engines(root)}")
-
-
 def test_a_killed_engine_is_replaced_and_nothing_else_fails(served):
     process, url = served
     (first,) = engines(process.pid)
@@ -189,13 +178,13 @@ def test_a_killed_engine_is_replaced_and_nothing_else_fails(served):
     time.sleep(0.5)  # the runaway query runs in the engine, always
     assert _always_running(process.pid) == first
     os.kill(first, signal.SIGKILL)
-    (second,) = _replaced(process.pid, {first})
+    (second,) = replaced(process.pid, {first})
     time.sleep(0.5)  # the runaway query, sent again, runs in the new engine
     assert "answer" not in killed  # the first death was not its end
     assert _always_running(process.pid) == second
     os.kill(second, signal.SIGKILL)  # its second death: now it is answered
     threads[0].join(timeout=30)
-    replacement = _replaced(process.pid, {first, second})
+    replacement = replaced(process.pid, {first, second})
     time.sleep(0.5)
     stop.set()
     threads[1].join(timeout=30)
