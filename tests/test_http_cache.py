@@ -13,6 +13,7 @@ import subprocess
 import brotli
 import pytest
 import requests
+from counting import CountingStore
 from releases import make_current
 
 from kg.config import ROOT
@@ -39,28 +40,6 @@ PAGES = [
     "/static/css/site.css",
 ]
 STRONG = re.compile(r'^"[0-9a-f]{32}"$')
-
-
-class CountingStore:
-    """The real store, counting the queries that reach it."""
-
-    def __init__(self, store: EmbeddedStore) -> None:
-        self._store = store
-        self.calls = 0
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
-
-    def query(self, *args, **kwargs):
-        self.calls += 1
-        return self._store.query(*args, **kwargs)
-
-    def query_raw(self, *args, **kwargs):
-        self.calls += 1
-        return self._store.query_raw(*args, **kwargs)
-
-    def close(self) -> None:
-        """The session's store is closed by its fixture."""
 
 
 @pytest.fixture(scope="module")

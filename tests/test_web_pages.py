@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from counting import CountingStore
 from rdflib import RDF, Graph, URIRef
 
 from kg.namespaces import Base
@@ -19,26 +20,6 @@ from web.app import create_app
 WEB = Path(__file__).resolve().parent.parent / "web"
 FORCE = "/doc/force/leicestershire"
 JUDGMENT = "/doc/judgment/leicestershire-2014/reducing-crime"
-
-
-class CountingStore:
-    """The real store, counting the queries the app sends it."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.backend = inner.backend
-        self.count = 0
-
-    def query(self, *args, **kwargs):
-        self.count += 1
-        return self.inner.query(*args, **kwargs)
-
-    def query_raw(self, *args, **kwargs):
-        self.count += 1
-        return self.inner.query_raw(*args, **kwargs)
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -393,11 +374,11 @@ def test_each_page_is_one_or_two_queries(counted, url, most):
     application, counting = counted
     client = application.test_client()
     client.get("/def/hmic")  # the ontology is fetched once per app, then cached
-    before = counting.count
+    before = counting.calls
     assert client.get(url).status_code == 200
-    assert counting.count - before <= most, url
+    assert counting.calls - before <= most, url
     if url.startswith("/doc/"):
-        assert counting.count - before == 1, url
+        assert counting.calls - before == 1, url
 
 
 def test_views_hold_no_sparql_text():
